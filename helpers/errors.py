@@ -1,0 +1,69 @@
+"""Errors of the course's helper package.
+
+Every error a student can cause derives from :class:`CourseError`, so a notebook can catch
+them all at once, and each message says what was found, where, and what was expected.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CourseError",
+    "FlowLogFormatError",
+    "FlowLogParseError",
+    "FlowLogReadError",
+]
+
+
+class CourseError(Exception):
+    """Base class of every error raised by the course helpers."""
+
+
+class FlowLogFormatError(CourseError, ValueError):
+    """A flow-log format string names an unknown field or is malformed."""
+
+
+class FlowLogReadError(CourseError, OSError):
+    """A flow-log file cannot be read: missing, empty, truncated or not UTF-8."""
+
+
+class FlowLogParseError(CourseError, ValueError):
+    """A flow-log record does not match its format.
+
+    Attributes:
+        line_number: 1-based line number in the input (the header line counts).
+        line: the offending line, as read.
+        reason: what was wrong, in one sentence.
+        field: the format field at fault, or None when the whole line is wrong.
+        column: 1-based character column where the offending text starts, or None.
+        source: the file the line came from, or None for in-memory input.
+    """
+
+    def __init__(
+        self,
+        line_number: int,
+        line: str,
+        reason: str,
+        *,
+        field: str | None = None,
+        column: int | None = None,
+        width: int = 1,
+        source: str | None = None,
+        more: int = 0,
+    ):
+        self.line_number = line_number
+        self.line = line
+        self.reason = reason
+        self.field = field
+        self.column = column
+        self.source = source
+        self.more = more
+        where = f"{source}, line {line_number}" if source else f"line {line_number}"
+        text = f"{where}: {reason}\n  {line}"
+        if column is not None:
+            text += "\n  " + " " * (column - 1) + "^" * max(width, 1)
+        if more:
+            text += (
+                f"\n({more} more bad line{'s' if more > 1 else ''} after this one; "
+                "pass on_error='skip' to keep the good lines and list the bad ones)"
+            )
+        super().__init__(text)

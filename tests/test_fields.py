@@ -1,0 +1,91 @@
+"""The field registry follows AWS's "Available fields" table."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import flowlogs
+from helpers.errors import FlowLogFormatError
+
+DEFAULT = ("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets "
+           "bytes start end action log-status").split()
+
+
+def test_default_format_is_the_fourteen_version_2_fields_in_order():
+    assert flowlogs.parse_format(None) == tuple(DEFAULT)
+    assert flowlogs.DEFAULT_FORMAT == " ".join(f"${{{n}}}" for n in DEFAULT)
+    assert [f.name for f in flowlogs.FIELDS.values() if f.version == 2] == DEFAULT
+
+
+@pytest.mark.parametrize("version, names", [
+    (3, "vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr"),
+    (4, "region az-id sublocation-type sublocation-id"),
+    (5, "pkt-src-aws-service pkt-dst-aws-service flow-direction traffic-path"),
+    (7, "ecs-cluster-arn ecs-cluster-name ecs-container-instance-arn ecs-container-instance-id "
+        "ecs-container-id ecs-second-container-id ecs-service-name ecs-task-definition-arn "
+        "ecs-task-arn ecs-task-id"),
+    (8, "reject-reason"),
+])
+def test_fields_of_each_version(version, names):
+    assert [f.name for f in flowlogs.FIELDS.values() if f.version == version] == names.split()
+
+
+@pytest.mark.parametrize("name, parquet_type", [
+    ("version", "INT_32"), ("srcport", "INT_32"), ("dstport", "INT_32"), ("protocol", "INT_32"),
+    ("packets", "INT_64"), ("bytes", "INT_64"), ("start", "INT_64"), ("end", "INT_64"),
+    ("tcp-flags", "INT_32"), ("traffic-path", "INT_32"), ("account-id", "STRING"),
+    ("action", "STRING"), ("log-status", "STRING"), ("ecs-task-id", "STRING"),
+])
+def test_parquet_types(name, parquet_type):
+    assert flowlogs.field(name).parquet_type == parquet_type
+
+
+def test_insights_discovers_only_default_fields_with_camel_case_names():
+    names = {f.name: f.insights_name for f in flowlogs.FIELDS.values() if f.insights_name}
+    assert names == {
+        "version": "version", "account-id": "accountId", "interface-id": "interfaceId",
+        "srcaddr": "srcAddr", "dstaddr": "dstAddr", "srcport": "srcPort", "dstport": "dstPort",
+        "protocol": "protocol", "packets": "packets", "bytes": "bytes", "start": "startTime",
+        "end": "endTime", "action": "action", "log-status": "logStatus",
+    }
+
+
+def test_columns_turn_hyphens_into_underscores():
+    assert flowlogs.field("log-status").column == "log_status"
+    assert flowlogs.field("pkt_src_aws_service").name == "pkt-src-aws-service"
+
+
+def test_lesson_custom_format():
+    text = "${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${action} ${start} ${end}"
+    assert flowlogs.parse_format(text) == tuple(text.replace("$", "").replace("{", "")
+                                                .replace("}", "").split())
+    assert flowlogs.format_string(flowlogs.parse_format(text)) == text
+
+
+def test_header_line_is_a_format_too():
+    assert flowlogs.parse_format("srcaddr dstaddr action") == ("srcaddr", "dstaddr", "action")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("${srcaddr} ${dstadr}", "unknown flow-log field 'dstadr' in format '${srcaddr} ${dstadr}'; "
+                             "did you mean 'dstaddr'?"),
+    ("${windowstart}", "unknown flow-log field 'windowstart'"),
+    ("${srcaddr} ${srcaddr}", "field 'srcaddr' appears twice"),
+    ("${srcaddr},${dstaddr}", "expected ${field} tokens separated by spaces"),
+    ("", "empty flow-log format"),
+])
+def test_bad_formats_are_explained(text, message):
+    with pytest.raises(FlowLogFormatError) as info:
+        flowlogs.parse_format(text)
+    assert message in str(info.value)
+
+
+def test_field_lookup_suggests_a_name():
+    with pytest.raises(FlowLogFormatError, match="did you mean 'log-status'"):
+        flowlogs.field("logstatus")
+
+
+def test_field_table_has_one_row_per_field():
+    table = flowlogs.field_table()
+    assert len(table) == len(flowlogs.FIELDS)
+    assert list(flowlogs.field_table(2)["field"]) == DEFAULT
