@@ -22,7 +22,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab $(JUPYTER_ARGS) notebooks/00-setup.ipynb
 
 test: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest
+	$(BIN)/python -m pytest
 
 data: $(STAMP)
 	$(BIN)/python -m helpers.sample data

@@ -6,11 +6,14 @@ them all at once, and each message says what was found, where, and what was expe
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 __all__ = [
     "CourseError",
     "FlowLogFormatError",
     "FlowLogParseError",
     "FlowLogReadError",
+    "expect_error",
 ]
 
 
@@ -67,3 +70,18 @@ class FlowLogParseError(CourseError, ValueError):
                 "pass on_error='skip' to keep the good lines and list the bad ones)"
             )
         super().__init__(text)
+
+
+@contextmanager
+def expect_error(kind: type[Exception] = CourseError):
+    """Print the message of an error a teaching cell provokes on purpose.
+
+    Fails with AssertionError when the block raises nothing, so a demonstration of a
+    mistake cannot silently stop demonstrating it.
+    """
+    try:
+        yield
+    except kind as err:
+        print(f"{type(err).__name__}: {err}")
+    else:
+        raise AssertionError(f"expected {kind.__name__}, but the code ran without error")

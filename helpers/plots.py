@@ -24,10 +24,11 @@ def _font_files() -> list[Path]:
     return sorted(folder.glob("*.ttf"))
 
 
-def setup() -> str:
-    """Register the bundled Hangul font and set the course's plot style; returns the font name.
+def setup() -> None:
+    """Register the bundled Hangul font (:data:`FONT`) and set the course's plot style.
 
-    Safe to call more than once.
+    Safe to call more than once. Returns nothing, so a notebook cell that ends with it shows
+    no output.
     """
     files = _font_files()
     if not files:
@@ -49,14 +50,13 @@ def setup() -> str:
         "axes.spines.top": False,
         "axes.spines.right": False,
     })
-    return FONT
 
 
-def decorate(ax=None, *, legend: bool | None = None, **options):
+def decorate(ax=None, *, legend: bool | None = None, **options) -> None:
     """Set axis options (``title``, ``xlabel``, ``ylabel``, ``xlim``, ...) in one call.
 
     Adds a legend when the axes have labelled artists (or when ``legend=True``) and tightens
-    the layout. Returns the axes.
+    the layout. Returns nothing, so it can end a notebook cell without printing the axes.
     """
     ax = ax or plt.gca()
     ax.set(**options)
@@ -64,4 +64,3 @@ def decorate(ax=None, *, legend: bool | None = None, **options):
     if legend or (legend is None and handles):
         ax.legend()
     ax.figure.tight_layout()
-    return ax

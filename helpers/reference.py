@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["PORTS", "PROTOCOLS", "label", "port_table", "protocol_table"]
+__all__ = ["PORTS", "PROTOCOLS", "TCP_FLAGS", "label", "port_table", "protocol_table",
+           "tcp_flag_names"]
 
 PROTOCOLS: dict[int, tuple[str, str]] = {
     1: ("ICMP", "Internet Control Message Protocol (ping, unreachable messages)"),
@@ -64,6 +65,32 @@ PORTS: dict[int, tuple[str, str]] = {
     27017: ("MongoDB", "MongoDB / DocumentDB"),
 }
 """Well-known port → (service, description)."""
+
+
+TCP_FLAGS: dict[int, str] = {1: "FIN", 2: "SYN", 4: "RST", 18: "SYN-ACK"}
+"""The TCP flags flow logs report (the ``tcp-flags`` field), by bitmask value."""
+
+
+def tcp_flag_names(value: int) -> list[str]:
+    """Names of the flags OR-ed into a ``tcp-flags`` value, e.g. 19 → ['SYN-ACK', 'FIN'].
+
+    Flow logs report FIN (1), SYN (2), RST (4) and SYN-ACK (18, that is SYN with ACK); ACK or PSH
+    alone are not reported, so 0 means none of these. Values are OR-ed over the aggregation
+    interval, so a short connection shows 3 (SYN and FIN) or 19 (SYN-ACK and FIN).
+    """
+    if value < 0 or value > 255:
+        raise ValueError(f"tcp-flags must be between 0 and 255, not {value}")
+    names = []
+    if value & 18 == 18:
+        names.append("SYN-ACK")
+        value &= ~18
+    for bit in (2, 1, 4):
+        if value & bit:
+            names.append(TCP_FLAGS[bit])
+            value &= ~bit
+    if value:
+        names.append(f"other({value})")
+    return names
 
 
 def protocol_table() -> pd.DataFrame:

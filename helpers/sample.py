@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import flowlogs
+from helpers.paths import SAMPLE_TEXT
 
 __all__ = ["ACCOUNT", "INSTANCES", "LESSON_START", "build", "write"]
 
@@ -31,7 +32,7 @@ INSTANCES = {
 }
 ADMIN = "198.51.100.10"  # documentation range (RFC 5737) stands in for the admin's office
 SCANNER = "203.0.113.66"
-SAMPLE_NAME = "sample-flowlogs"
+SAMPLE_NAME = SAMPLE_TEXT.name.removesuffix(".log.gz")
 
 
 def build(seed: int = 0, *, hours: int = 6, scale: int = 1, start: int = LESSON_START,

@@ -119,3 +119,10 @@ def test_example_writes_back_to_the_same_tokens(examples, index, tmp_path):
     df = flowlogs.parse_lines([example.record], example.log_format)
     path = flowlogs.write_text(df, tmp_path / "one.log", example.log_format, header=False)
     assert path.read_text().split() == example.record.split()
+
+
+def test_examples_frame_unions_the_formats(examples):
+    frame = flowlogs.examples_frame([examples[0], examples[7]])
+    assert frame.loc[0, "dstport"] == 22 and pd.isna(frame.loc[0, "tcp_flags"])
+    assert frame.loc[1, "tcp_flags"] == 2
+    assert frame.loc[0, "expect"].startswith("accepted SSH")

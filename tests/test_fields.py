@@ -89,3 +89,14 @@ def test_field_table_has_one_row_per_field():
     table = flowlogs.field_table()
     assert len(table) == len(flowlogs.FIELDS)
     assert list(flowlogs.field_table(2)["field"]) == DEFAULT
+
+
+@pytest.mark.parametrize("text, version", [
+    (None, 2),
+    ("${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${action} ${start} ${end}", 2),
+    ("${srcaddr} ${tcp-flags}", 3),
+    ("${flow-direction} ${traffic-path} ${srcaddr} ${dstaddr} ${srcport} ${dstport} "
+     "${encryption-status}", 10),
+])
+def test_format_version_is_the_highest_field_version(text, version):
+    assert flowlogs.format_version(text) == version

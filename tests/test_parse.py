@@ -142,3 +142,16 @@ def test_on_error_must_be_raise_or_skip():
 
 def test_header_constant_matches_the_registry():
     assert HEADER.split() == list(flowlogs.parse_format(None))
+
+
+def test_add_times_gives_aware_datetimes_in_the_chosen_zone():
+    df = flowlogs.add_times(flowlogs.parse_lines([SSH_ACCEPT]), "Asia/Seoul")
+    start = df.loc[0, "start_time"]
+    assert start == pd.Timestamp("2014-12-14 04:06:50", tz="UTC")
+    assert str(start.tz) == "Asia/Seoul" and start.hour == 13
+    assert "start_time" not in flowlogs.parse_lines([SSH_ACCEPT]).columns
+
+
+def test_add_times_keeps_missing_times_missing():
+    df = flowlogs.parse_lines("srcaddr start\n10.0.0.1 -\n")
+    assert pd.isna(flowlogs.add_times(df).loc[0, "start_time"])

@@ -14,7 +14,8 @@ from helpers import plots  # noqa: E402
 
 
 def test_setup_registers_a_hangul_font():
-    name = plots.setup()
+    plots.setup()
+    name = plots.FONT
     assert name in {f.name for f in font_manager.fontManager.ttflist}
     assert matplotlib.rcParams["font.family"] == [name]
     path = font_manager.findfont(name, fallback_to_default=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from helpers import flowlogs, reference
 
@@ -34,3 +35,16 @@ def test_label_keeps_missing_values_missing():
 def test_tables():
     assert len(reference.protocol_table()) == len(reference.PROTOCOLS)
     assert list(reference.port_table().columns) == ["port", "service", "description"]
+
+
+@pytest.mark.parametrize("value, names", [
+    (0, []), (1, ["FIN"]), (2, ["SYN"]), (4, ["RST"]), (18, ["SYN-ACK"]),
+    (3, ["SYN", "FIN"]), (19, ["SYN-ACK", "FIN"]), (22, ["SYN-ACK", "RST"]), (8, ["other(8)"]),
+])
+def test_tcp_flag_names_follow_the_documented_values(value, names):
+    assert reference.tcp_flag_names(value) == names
+
+
+def test_tcp_flags_out_of_range():
+    with pytest.raises(ValueError, match="between 0 and 255"):
+        reference.tcp_flag_names(256)

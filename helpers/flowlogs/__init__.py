@@ -1,7 +1,7 @@
 """VPC Flow Logs records: the field registry, parsing, and reading/writing AWS's files."""
 
 from helpers.errors import FlowLogFormatError, FlowLogParseError, FlowLogReadError
-from helpers.flowlogs.examples import Example, load_examples
+from helpers.flowlogs.examples import Example, examples_frame, load_examples
 from helpers.flowlogs.fields import (
     DEFAULT_FORMAT,
     FIELDS,
@@ -9,10 +9,11 @@ from helpers.flowlogs.fields import (
     field,
     field_table,
     format_string,
+    format_version,
     parse_format,
 )
 from helpers.flowlogs.io import PARTITION_COLUMNS, arrow_schema, read, write_parquet, write_text
-from helpers.flowlogs.parse import parse_lines
+from helpers.flowlogs.parse import add_times, parse_lines
 
 __all__ = [
     "DEFAULT_FORMAT",
@@ -23,10 +24,13 @@ __all__ = [
     "FlowLogFormatError",
     "FlowLogParseError",
     "FlowLogReadError",
+    "add_times",
     "arrow_schema",
+    "examples_frame",
     "field",
     "field_table",
     "format_string",
+    "format_version",
     "load_examples",
     "parse_format",
     "parse_lines",

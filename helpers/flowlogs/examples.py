@@ -12,11 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from helpers.errors import FlowLogReadError
+from helpers.paths import EXAMPLES
 
-__all__ = ["EXAMPLES_FILE", "Example", "load_examples"]
+__all__ = ["EXAMPLES_FILE", "Example", "examples_frame", "load_examples"]
 
-EXAMPLES_FILE = Path(__file__).resolve().parents[2] / "data" / "aws-example-records.txt"
+EXAMPLES_FILE = EXAMPLES
 
 
 @dataclass(frozen=True)
@@ -56,3 +59,14 @@ def load_examples(path: str | Path = EXAMPLES_FILE) -> list[Example]:
         ))
         meta = {}
     return examples
+
+
+def examples_frame(examples: list[Example]) -> pd.DataFrame:
+    """Parse examples (each with its own format) into one frame; fields a format lacks are NA.
+
+    An ``expect`` column keeps AWS's explanation of each record.
+    """
+    from helpers.flowlogs.parse import parse_lines
+
+    frames = [parse_lines([e.record], e.log_format).assign(expect=e.expect) for e in examples]
+    return pd.concat(frames, ignore_index=True)

@@ -24,6 +24,7 @@ __all__ = [
     "field",
     "field_table",
     "format_string",
+    "format_version",
     "parse_format",
 ]
 
@@ -222,6 +223,15 @@ def parse_format(text: str | None) -> tuple[str, ...]:
 def format_string(names) -> str:
     """The ``LogFormat`` string for field names or column names, e.g. ``${srcaddr} ${action}``."""
     return " ".join(f"${{{field(n).name}}}" for n in names)
+
+
+def format_version(log_format: str | None) -> int:
+    """The ``version`` AWS writes for a format: the highest version among its fields.
+
+    >>> format_version("${srcaddr} ${dstaddr} ${tcp-flags}")
+    3
+    """
+    return max(FIELDS[name].version for name in parse_format(log_format))
 
 
 def field_table(version: int | None = None):

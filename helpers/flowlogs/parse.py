@@ -20,7 +20,7 @@ import pyarrow as pa
 from helpers.errors import FlowLogFormatError, FlowLogParseError
 from helpers.flowlogs.fields import FIELDS, Field, parse_format
 
-__all__ = ["parse_lines", "header_fields", "parse_table", "to_pandas"]
+__all__ = ["add_times", "header_fields", "parse_lines", "parse_table", "to_pandas"]
 
 _INT_RE = re.compile(r"[0-9]{1,18}")  # 18 digits always fit a signed 64-bit integer
 _ON_ERROR = ("raise", "skip")
@@ -67,6 +67,20 @@ def parse_lines(lines: str | Iterable[str], log_format: str | None = None, *,
         "line": pa.array(lines, pa.string()),
     })
     return parse_table(table, names, on_error=on_error)
+
+
+def add_times(df: pd.DataFrame, tz: str = "UTC") -> pd.DataFrame:
+    """A copy with ``start_time`` and ``end_time``: the Unix-second fields as aware datetimes.
+
+    ``tz`` picks the display time zone (for example ``"Asia/Seoul"``); the instants are the
+    same. Missing start or end values stay missing.
+    """
+    out = df.copy()
+    for column in ("start", "end"):
+        if column in out.columns:
+            seconds = out[column].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+            out[f"{column}_time"] = pd.to_datetime(seconds, unit="s", utc=True).tz_convert(tz)
+    return out
 
 
 def header_fields(line: str) -> tuple[str, ...] | None:
