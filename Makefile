@@ -9,6 +9,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JUPYTER_ARGS ?=
+# Jupyter refuses to run as root (containers, CI) unless told it is intended.
+AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab test data bench lint clean
 
@@ -19,7 +21,8 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(JUPYTER_ARGS) notebooks/00-setup.ipynb
+	$(BIN)/jupyter lab $(AS_ROOT) --ServerApp.root_dir="$(CURDIR)" $(JUPYTER_ARGS) \
+		notebooks/00-setup.ipynb
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
