@@ -6,7 +6,7 @@ flow-log version that introduced it, its Parquet data type (INT_32, INT_64 or ST
 files every field is a string), the canonical column name (hyphens become underscores, as in AWS's
 Parquet files and Athena tables) and, for the default-format fields, the name CloudWatch Logs
 Insights discovers (``srcAddr``, ``dstPort``, ...). Insights discovers fields only for the default
-format; custom formats need ``parse``.
+format; custom formats need ``parse``. The table covers versions 2 to 11 (read 2026-11).
 """
 
 from __future__ import annotations

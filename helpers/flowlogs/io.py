@@ -15,6 +15,7 @@ import os
 import zlib
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -22,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from helpers.errors import FlowLogFormatError, FlowLogReadError
-from helpers.flowlogs.fields import FIELDS, field, parse_format
+from helpers.flowlogs.fields import FIELDS, field, format_string, parse_format
 from helpers.flowlogs.parse import (
     NeedsLineNumbers,
     _check_header,
@@ -122,21 +123,17 @@ def _read_text(path: Path, log_format, on_error) -> pd.DataFrame:
         f"header=false, quote='', escape='', auto_detect=false, " \
         f"compression='{'gzip' if compressed else 'none'}', skip={1 if header else 0})"
     try:
-        df = parse_table(source, names, on_error=on_error, source=str(path))
-    except (NeedsLineNumbers, Exception) as err:  # noqa: B014 - any reader trouble: go exact
-        if not isinstance(err, NeedsLineNumbers) and not _is_duckdb_error(err):
-            raise
-        df = parse_table(_numbered_lines(path, compressed, skip_header=header is not None),
-                         names, on_error=on_error, source=str(path))
-    return df
+        return parse_table(source, names, on_error=on_error, source=str(path))
+    except (NeedsLineNumbers, duckdb.Error):
+        # A bad record, bytes that are not UTF-8 or a damaged gzip stream: the exact path
+        # reads the lines with their numbers and explains the problem precisely.
+        pass
+    lines = _numbered_lines(path, compressed, skip_header=header is not None)
+    return parse_table(lines, names, on_error=on_error, source=str(path))
 
 
 def _sql_path(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
-
-
-def _is_duckdb_error(err: Exception) -> bool:
-    return type(err).__module__.split(".")[0] in ("duckdb", "_duckdb")
 
 
 def _first_line(path: Path, compressed: bool) -> str | None:
@@ -240,7 +237,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             f"{path}: column(s) {', '.join(unknown)} are not flow-log fields")
     table = table.cast(arrow_schema(table.column_names))
     df = to_pandas(table)
-    df.attrs["log_format"] = " ".join(f"${{{c.replace('_', '-')}}}" for c in table.column_names)
+    df.attrs["log_format"] = format_string(table.column_names)
     df.attrs["skipped"] = []
     return df
 

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from helpers.errors import FlowLogFormatError, FlowLogParseError
-from helpers.flowlogs.fields import FIELDS, Field, parse_format
+from helpers.flowlogs.fields import FIELDS, Field, format_string, parse_format
 
 __all__ = ["add_times", "header_fields", "parse_lines", "parse_table", "to_pandas"]
 
@@ -125,7 +125,7 @@ def parse_table(lines, names: tuple[str, ...], *, on_error: str = "raise",
         skipped = [(n, _diagnose(t, fields)[0]) for n, t in zip(numbers, texts)]
         result = result.filter(pa.array(ok))
     df = to_pandas(result.select([f.column for f in fields]))
-    df.attrs["log_format"] = " ".join(f"${{{f.name}}}" for f in fields)
+    df.attrs["log_format"] = format_string(names)
     df.attrs["skipped"] = skipped
     return df
 
