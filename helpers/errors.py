@@ -9,10 +9,12 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 __all__ = [
+    "AwsSetupError",
     "CourseError",
     "FlowLogFormatError",
     "FlowLogParseError",
     "FlowLogReadError",
+    "TrafficError",
     "expect_error",
 ]
 
@@ -21,12 +23,20 @@ class CourseError(Exception):
     """Base class of every error raised by the course helpers."""
 
 
+class AwsSetupError(CourseError, RuntimeError):
+    """An AWS resource cannot be set up, found or cleaned up: the message says what to do."""
+
+
 class FlowLogFormatError(CourseError, ValueError):
     """A flow-log format string names an unknown field or is malformed."""
 
 
 class FlowLogReadError(CourseError, OSError):
     """A flow-log file cannot be read: missing, empty, truncated or not UTF-8."""
+
+
+class TrafficError(CourseError, ValueError):
+    """A traffic-generator argument is invalid: unknown scenario, bad duration or interval."""
 
 
 class FlowLogParseError(CourseError, ValueError):

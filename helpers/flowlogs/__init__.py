@@ -12,7 +12,14 @@ from helpers.flowlogs.fields import (
     format_version,
     parse_format,
 )
-from helpers.flowlogs.io import PARTITION_COLUMNS, arrow_schema, read, write_parquet, write_text
+from helpers.flowlogs.io import (
+    PARTITION_COLUMNS,
+    arrow_schema,
+    format_lines,
+    read,
+    write_parquet,
+    write_text,
+)
 from helpers.flowlogs.parse import add_times, parse_lines
 
 __all__ = [
@@ -29,6 +36,7 @@ __all__ = [
     "examples_frame",
     "field",
     "field_table",
+    "format_lines",
     "format_string",
     "format_version",
     "load_examples",

@@ -32,7 +32,8 @@ from helpers.flowlogs.parse import (
     to_pandas,
 )
 
-__all__ = ["read", "write_parquet", "write_text", "arrow_schema", "PARTITION_COLUMNS"]
+__all__ = ["PARTITION_COLUMNS", "arrow_schema", "format_lines", "read", "write_parquet",
+           "write_text"]
 
 _ARROW_TYPES = {"INT_32": pa.int32(), "INT_64": pa.int64(), "STRING": pa.string()}
 
@@ -200,14 +201,21 @@ def _format_of(df: pd.DataFrame, log_format: str | None) -> tuple[str, ...]:
     return names
 
 
-def _render(df: pd.DataFrame, names, header: bool) -> bytes:
-    """The text of the records, vectorised with Arrow: fields joined by spaces, '-' for NA."""
+def format_lines(df: pd.DataFrame, log_format: str | None = None) -> pa.ChunkedArray:
+    """The records as flow-log text lines (no newline), vectorised with Arrow; '-' for NA.
+
+    ``log_format`` defaults to the frame's flow-log columns in frame order.
+    """
+    names = _format_of(df, log_format)
     columns = [FIELDS[n].column for n in names]
     table = pa.Table.from_pandas(df[columns], schema=arrow_schema(names), preserve_index=False)
     parts = [pc.fill_null(pc.cast(table.column(c), pa.string()), "-") for c in columns]
-    joined = pc.binary_join_element_wise(*parts, pa.scalar("", pa.string()), " ")
-    # The trailing empty part leaves one space at the end of each line; turn it into a newline.
-    lines = pc.utf8_slice_codeunits(joined, 0, -1)
+    return pc.binary_join_element_wise(*parts, " ")
+
+
+def _render(df: pd.DataFrame, names, header: bool) -> bytes:
+    """The file body: an optional header line, then one record per line, newline-terminated."""
+    lines = format_lines(df, format_string(names))
     lines = pc.binary_join_element_wise(lines, pa.scalar("", pa.string()), "\n")
     out = io.BytesIO()
     if header:

@@ -1,0 +1,122 @@
+"""Delete what the course created, found by its tags, in dependency order; nothing else.
+
+A resource is the course's when it carries the ``course``, ``lesson`` and ``student`` tags of
+the :class:`~helpers.aws.cloud.Cloud` (so one student's teardown leaves another's alone).
+Every deletion is reported; the returned table lists them.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from botocore.exceptions import ClientError
+
+__all__ = ["teardown"]
+
+
+def teardown(cloud) -> pd.DataFrame:
+    """Delete the course's resources (for this student) and return what was deleted."""
+    done: list[tuple[str, str]] = []
+
+    def deleted(kind: str, name: str) -> None:
+        cloud.say("deleted", f"{kind} {name}")
+        done.append((kind, name))
+
+    ec2, filters = cloud.ec2, cloud.tag_filters()
+    flow_logs = [f["FlowLogId"] for f in ec2.describe_flow_logs(Filter=filters)["FlowLogs"]]
+    if flow_logs:
+        ec2.delete_flow_logs(FlowLogIds=flow_logs)
+        for flow_log in flow_logs:
+            deleted("flow log", flow_log)
+
+    instances = [i["InstanceId"] for r in ec2.describe_instances(Filters=filters + [
+        {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}
+    ])["Reservations"] for i in r["Instances"]]
+    if instances:
+        ec2.terminate_instances(InstanceIds=instances)
+        if cloud.backend == "aws":
+            ec2.get_waiter("instance_terminated").wait(InstanceIds=instances)
+        for instance in instances:
+            deleted("instance", instance)
+
+    nats = [n["NatGatewayId"] for n in ec2.describe_nat_gateways(Filters=filters)["NatGateways"]
+            if n["State"] not in ("deleting", "deleted")]
+    for nat in nats:
+        ec2.delete_nat_gateway(NatGatewayId=nat)
+        deleted("NAT gateway", nat)
+    if nats and cloud.backend == "aws":
+        ec2.get_waiter("nat_gateway_deleted").wait(NatGatewayIds=nats)
+    for address in ec2.describe_addresses(Filters=filters)["Addresses"]:
+        ec2.release_address(AllocationId=address["AllocationId"])
+        deleted("Elastic IP", address["AllocationId"])
+
+    vpcs = [v["VpcId"] for v in ec2.describe_vpcs(Filters=filters)["Vpcs"]]
+    for igw in ec2.describe_internet_gateways(Filters=filters)["InternetGateways"]:
+        for attachment in igw.get("Attachments", []):
+            ec2.detach_internet_gateway(InternetGatewayId=igw["InternetGatewayId"],
+                                        VpcId=attachment["VpcId"])
+        ec2.delete_internet_gateway(InternetGatewayId=igw["InternetGatewayId"])
+        deleted("internet gateway", igw["InternetGatewayId"])
+    for table in ec2.describe_route_tables(Filters=filters)["RouteTables"]:
+        for association in table.get("Associations", []):
+            if not association.get("Main"):
+                ec2.disassociate_route_table(
+                    AssociationId=association["RouteTableAssociationId"])
+        ec2.delete_route_table(RouteTableId=table["RouteTableId"])
+        deleted("route table", table["RouteTableId"])
+    for acl in ec2.describe_network_acls(Filters=filters)["NetworkAcls"]:
+        default = ec2.describe_network_acls(Filters=[
+            {"Name": "vpc-id", "Values": [acl["VpcId"]]},
+            {"Name": "default", "Values": ["true"]}])["NetworkAcls"][0]["NetworkAclId"]
+        for association in acl.get("Associations", []):
+            ec2.replace_network_acl_association(
+                AssociationId=association["NetworkAclAssociationId"], NetworkAclId=default)
+        ec2.delete_network_acl(NetworkAclId=acl["NetworkAclId"])
+        deleted("network ACL", acl["NetworkAclId"])
+    for group in ec2.describe_security_groups(Filters=filters)["SecurityGroups"]:
+        ec2.delete_security_group(GroupId=group["GroupId"])
+        deleted("security group", group["GroupId"])
+    for subnet in ec2.describe_subnets(Filters=filters)["Subnets"]:
+        ec2.delete_subnet(SubnetId=subnet["SubnetId"])
+        deleted("subnet", subnet["SubnetId"])
+    for vpc in vpcs:
+        ec2.delete_vpc(VpcId=vpc)
+        deleted("VPC", vpc)
+
+    for page in cloud.logs.get_paginator("describe_log_groups").paginate():
+        for group in page["logGroups"]:
+            name = group["logGroupName"]
+            if cloud.owns(cloud.logs.list_tags_log_group(logGroupName=name).get("tags", {})):
+                cloud.logs.delete_log_group(logGroupName=name)
+                deleted("log group", name)
+
+    for bucket in cloud.s3.list_buckets().get("Buckets", []):
+        name = bucket["Name"]
+        try:
+            tags = cloud.s3.get_bucket_tagging(Bucket=name)["TagSet"]
+        except ClientError:
+            continue  # no tags: not the course's
+        if cloud.owns(tags):
+            _empty_bucket(cloud, name)
+            cloud.s3.delete_bucket(Bucket=name)
+            deleted("S3 bucket", name)
+
+    for page in cloud.iam.get_paginator("list_roles").paginate():
+        for role in page["Roles"]:
+            name = role["RoleName"]
+            if cloud.owns(cloud.iam.list_role_tags(RoleName=name)["Tags"]):
+                for policy in cloud.iam.list_role_policies(RoleName=name)["PolicyNames"]:
+                    cloud.iam.delete_role_policy(RoleName=name, PolicyName=policy)
+                cloud.iam.delete_role(RoleName=name)
+                deleted("IAM role", name)
+
+    if not done:
+        print("Nothing to delete: no resource carries the course's tags.")
+    cloud.topology = None
+    return pd.DataFrame(done, columns=["resource", "id"])
+
+
+def _empty_bucket(cloud, bucket: str) -> None:
+    for page in cloud.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        for start in range(0, len(keys), 1000):  # DeleteObjects takes up to 1,000 keys
+            cloud.s3.delete_objects(Bucket=bucket, Delete={"Objects": keys[start:start + 1000]})

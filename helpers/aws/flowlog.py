@@ -1,0 +1,231 @@
+"""Flow-log set-up (lesson 실습 1 and 3): log group, IAM role, S3 bucket, the flow logs.
+
+Each step finds what the course already created before creating anything, so a set-up cell
+can run twice. The emulator drops a flow log's ``DestinationOptions`` (file format, Hive
+prefixes, hourly partitions); the course keeps them in a tag on the flow log, so offline
+delivery honours them and a later session reads them back.
+"""
+
+from __future__ import annotations
+
+import json
+
+from botocore.exceptions import ClientError
+
+from helpers import flowlogs
+from helpers.aws import policies
+from helpers.aws.cloud import describe_error
+from helpers.aws.delivery import FlowLog
+from helpers.errors import AwsSetupError, FlowLogFormatError
+
+__all__ = [
+    "LOG_GROUP",
+    "ROLE",
+    "course_flow_logs",
+    "create_flow_log",
+    "ensure_bucket",
+    "ensure_log_group",
+    "ensure_role",
+]
+
+LOG_GROUP = "/aws/vpc/flowlogs"
+RETENTION_DAYS = 7
+ROLE = "flowlogsRole"
+BUCKET = "saa-study-flowlogs"
+OPTIONS_TAG = "course-destination-options"
+_RESOURCE_TYPES = {"vpc": "VPC", "subnet": "Subnet", "eni": "NetworkInterface"}
+
+
+def log_group_name(cloud) -> str:
+    return LOG_GROUP if not cloud.student else f"/aws/vpc/{cloud.student}/flowlogs"
+
+
+def ensure_log_group(cloud, name: str | None = None, retention_days: int = RETENTION_DAYS) -> str:
+    """The log group (default ``/aws/vpc/flowlogs``) with its retention, created if missing."""
+    name = name or log_group_name(cloud)
+    existing = cloud.logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+    if any(g["logGroupName"] == name for g in existing):
+        cloud.say("exists", f"log group {name}")
+    else:
+        cloud.logs.create_log_group(logGroupName=name, tags=cloud.tags)
+        cloud.say("created", f"log group {name}")
+    cloud.logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
+    return name
+
+
+def ensure_role(cloud, log_group: str) -> str:
+    """The flow-log role's ARN: trust for vpc-flow-logs.amazonaws.com, five logs: actions."""
+    name = cloud.name(ROLE)
+    try:
+        arn = cloud.iam.get_role(RoleName=name)["Role"]["Arn"]
+        tags = cloud.iam.list_role_tags(RoleName=name)["Tags"]
+        if not cloud.owns(tags):
+            raise AwsSetupError(f"IAM role {name!r} exists but was not created by the course; "
+                                "the course will not change it. Use connect(student=...) for "
+                                "a prefixed name.")
+        cloud.say("exists", f"IAM role {name}")
+    except cloud.iam.exceptions.NoSuchEntityException:
+        arn = cloud.iam.create_role(
+            RoleName=name, Description="Lets VPC Flow Logs publish to the course's log group",
+            AssumeRolePolicyDocument=json.dumps(policies.trust_policy(cloud.account_id,
+                                                                      cloud.region)),
+            Tags=[{"Key": k, "Value": v} for k, v in cloud.tags.items()])["Role"]["Arn"]
+        cloud.say("created", f"IAM role {name}")
+    cloud.iam.put_role_policy(
+        RoleName=name, PolicyName="flow-logs-publish",
+        PolicyDocument=json.dumps(policies.role_policy(cloud.account_id, cloud.region,
+                                                       log_group)))
+    return arn
+
+
+def ensure_bucket(cloud, suffix: str | None = None) -> str:
+    """The S3 bucket ``saa-study-flowlogs-<suffix>`` with the log-delivery bucket policy."""
+    parts = [BUCKET] + ([cloud.student] if cloud.student else []) + [suffix or cloud.account_id]
+    name = "-".join(parts).lower()
+    try:
+        tags = cloud.s3.get_bucket_tagging(Bucket=name)["TagSet"]
+        if not cloud.owns(tags):
+            raise AwsSetupError(f"bucket {name!r} exists but was not created by the course")
+        cloud.say("exists", f"S3 bucket {name}")
+    except ClientError as err:
+        code = err.response["Error"]["Code"]
+        if code not in ("NoSuchBucket", "NoSuchTagSet", "404"):
+            raise AwsSetupError(f"cannot use bucket {name!r}: {describe_error(err)}") from err
+        if code == "NoSuchTagSet":
+            raise AwsSetupError(f"bucket {name!r} exists but was not created by the course; "
+                                "pass another suffix") from err
+        cloud.s3.create_bucket(Bucket=name, CreateBucketConfiguration={
+            "LocationConstraint": cloud.region})
+        cloud.s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [
+            {"Key": k, "Value": v} for k, v in cloud.tags.items()]})
+        cloud.say("created", f"S3 bucket {name}")
+    cloud.s3.put_bucket_policy(Bucket=name, Policy=json.dumps(
+        policies.bucket_policy(name, cloud.account_id, cloud.region)))
+    return name
+
+
+def create_flow_log(cloud, resource_id: str, *, destination: str = "cloud-watch-logs",
+                    traffic_type: str = "ALL", resource_type: str | None = None,
+                    log_format: str | None = None, file_format: str = "plain-text",
+                    hive_compatible: bool = False, per_hour: bool = False,
+                    max_aggregation_interval: int = 600, log_group: str | None = None,
+                    bucket: str | None = None) -> FlowLog:
+    """Create a flow log on a VPC, subnet or interface, or return the same one if it exists.
+
+    Args:
+        resource_id: ``vpc-…``, ``subnet-…`` or ``eni-…``; ``resource_type`` ("VPC",
+            "Subnet", "NetworkInterface") is inferred from it when omitted.
+        destination: ``"cloud-watch-logs"`` (log group ``/aws/vpc/flowlogs`` and role
+            ``flowlogsRole``, created when missing) or ``"s3"`` (bucket
+            ``saa-study-flowlogs-<account>``, created when missing).
+        traffic_type: ``"ALL"``, ``"ACCEPT"`` or ``"REJECT"``.
+        log_format: a custom ``${field} ...`` format; None is AWS's default format.
+        file_format, hive_compatible, per_hour: S3 only (``DestinationOptions``).
+        max_aggregation_interval: 600 (default) or 60 seconds.
+    """
+    kind = _RESOURCE_TYPES.get(resource_id.split("-")[0])
+    resource_type = resource_type or kind
+    _check(resource_type, kind, destination, traffic_type, file_format,
+           max_aggregation_interval, hive_compatible or per_hour or file_format != "plain-text")
+    try:
+        log_format = flowlogs.format_string(flowlogs.parse_format(log_format))
+    except FlowLogFormatError as err:
+        raise AwsSetupError(str(err)) from err
+    request = dict(ResourceIds=[resource_id], ResourceType=resource_type,
+                   TrafficType=traffic_type, LogFormat=log_format,
+                   MaxAggregationInterval=max_aggregation_interval)
+    options = {"FileFormat": file_format, "HiveCompatiblePartitions": hive_compatible,
+               "PerHourPartition": per_hour}
+    if destination == "cloud-watch-logs":
+        log_group = ensure_log_group(cloud, log_group)
+        role = ensure_role(cloud, log_group)
+        request.update(LogDestinationType="cloud-watch-logs", LogGroupName=log_group,
+                       DeliverLogsPermissionArn=role)
+        options = {}
+    else:
+        bucket = bucket or ensure_bucket(cloud)
+        request.update(LogDestinationType="s3", LogDestination=f"arn:aws:s3:::{bucket}",
+                       DestinationOptions=options)
+    wanted = FlowLog("", resource_id, traffic_type, log_format, destination,
+                     log_group if destination == "cloud-watch-logs" else None,
+                     bucket if destination == "s3" else None,
+                     file_format, hive_compatible, per_hour, max_aggregation_interval)
+    for existing in course_flow_logs(cloud):
+        if _same(existing, wanted):
+            cloud.say("exists", f"flow log {existing.flow_log_id} ({_describe(existing)})")
+            return existing
+    name = cloud.name(f"flowlog-{resource_id}-{destination}-{traffic_type.lower()}")
+    tags = cloud.tag_list(name) + [{"Key": OPTIONS_TAG, "Value": json.dumps(options)}]
+    request["TagSpecifications"] = [{"ResourceType": "vpc-flow-log", "Tags": tags}]
+    response = cloud.ec2.create_flow_logs(**request)
+    if response.get("Unsuccessful"):
+        problem = response["Unsuccessful"][0]["Error"]
+        raise AwsSetupError(f"flow log on {resource_id} was not created: "
+                            f"{problem.get('Code')}: {problem.get('Message')}")
+    flow_log = _replace_id(wanted, response["FlowLogIds"][0])
+    cloud.say("created", f"flow log {flow_log.flow_log_id} ({_describe(flow_log)})")
+    return flow_log
+
+
+def course_flow_logs(cloud) -> list[FlowLog]:
+    """The course's flow logs (for this student), with their destination options."""
+    found = cloud.ec2.describe_flow_logs(Filter=cloud.tag_filters())["FlowLogs"]
+    return [_from_description(d) for d in sorted(found, key=lambda d: d["FlowLogId"])]
+
+
+def _from_description(d: dict) -> FlowLog:
+    tags = {t["Key"]: t["Value"] for t in d.get("Tags", [])}
+    options = d.get("DestinationOptions") or json.loads(tags.get(OPTIONS_TAG, "{}") or "{}")
+    s3 = d["LogDestinationType"] == "s3"
+    bucket = d.get("LogDestination", "").removeprefix("arn:aws:s3:::").split("/")[0] or None
+    return FlowLog(
+        flow_log_id=d["FlowLogId"], resource_id=d["ResourceId"],
+        traffic_type=d["TrafficType"], log_format=d["LogFormat"],
+        destination_type=d["LogDestinationType"],
+        log_group=None if s3 else d.get("LogGroupName"), bucket=bucket if s3 else None,
+        file_format=options.get("FileFormat", "plain-text"),
+        hive_compatible=bool(options.get("HiveCompatiblePartitions", False)),
+        per_hour=bool(options.get("PerHourPartition", False)),
+        max_aggregation_interval=int(d.get("MaxAggregationInterval", 600)))
+
+
+def _same(a: FlowLog, b: FlowLog) -> bool:
+    keys = ("resource_id", "traffic_type", "log_format", "destination_type", "log_group",
+            "bucket", "file_format", "hive_compatible", "per_hour", "max_aggregation_interval")
+    return all(getattr(a, k) == getattr(b, k) for k in keys)
+
+
+def _replace_id(flow_log: FlowLog, flow_log_id: str) -> FlowLog:
+    from dataclasses import replace
+
+    return replace(flow_log, flow_log_id=flow_log_id)
+
+
+def _describe(f: FlowLog) -> str:
+    where = f.log_group if f.destination_type == "cloud-watch-logs" else f"s3://{f.bucket}"
+    extra = ""
+    if f.destination_type == "s3":
+        extra = f", {f.file_format}" + (", hive" if f.hive_compatible else "") + (
+            ", hourly" if f.per_hour else "")
+    return f"{f.resource_id} {f.traffic_type} → {where}{extra}"
+
+
+def _check(resource_type, kind, destination, traffic_type, file_format, interval, s3_options):
+    problems = []
+    if kind is None:
+        problems.append("resource_id must start with vpc-, subnet- or eni-")
+    elif resource_type != kind:
+        problems.append(f"resource_type {resource_type!r} does not match the ID (a {kind})")
+    if destination not in ("cloud-watch-logs", "s3"):
+        problems.append(f"destination must be 'cloud-watch-logs' or 's3', not {destination!r}")
+    if traffic_type not in ("ALL", "ACCEPT", "REJECT"):
+        problems.append(f"traffic_type must be ALL, ACCEPT or REJECT, not {traffic_type!r}")
+    if file_format not in ("plain-text", "parquet"):
+        problems.append(f"file_format must be 'plain-text' or 'parquet', not {file_format!r}")
+    if interval not in (60, 600):
+        problems.append(f"max_aggregation_interval must be 60 or 600 seconds, not {interval}")
+    if destination == "cloud-watch-logs" and s3_options:
+        problems.append("file_format, hive_compatible and per_hour apply to the s3 destination "
+                        "only")
+    if problems:
+        raise AwsSetupError("cannot create the flow log: " + "; ".join(problems))

@@ -1,0 +1,183 @@
+"""Send delivery results to the emulator, and read flow logs back from CloudWatch Logs or S3.
+
+On the local backend :func:`deliver` does what the flow-log service would do: for every flow
+log the course defined, the records it captures go to its log group (one stream per interface)
+or its bucket. On the aws backend the service delivers by itself, so :func:`deliver` only says
+so. :func:`read_flow_logs` works the same on both backends.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+
+from helpers import flowlogs
+from helpers.aws import delivery, emulator
+from helpers.aws.delivery import FlowLog
+from helpers.errors import AwsSetupError
+from helpers.paths import ROOT
+
+__all__ = ["CACHE", "deliver", "read_flow_logs"]
+
+CACHE = ROOT / "course-work" / "s3-cache"
+DELIVERY_DELAY = 300  # seconds after a record's end: about when CloudWatch Logs has it
+
+
+def deliver(cloud, records: pd.DataFrame) -> pd.DataFrame:
+    """Deliver ``records`` to every flow log of the course; one report row per flow log.
+
+    The report says how many records each flow log captured, how many the destination
+    accepted and rejected, and into how many streams or objects they went. Nothing is dropped
+    without being counted.
+    """
+    if cloud.backend == "aws":
+        print("On AWS the flow-log service delivers by itself: about 5 minutes to CloudWatch "
+              "Logs and 10 minutes to S3 after each aggregation interval.")
+        return pd.DataFrame(columns=["flow_log", "destination", "captured", "accepted",
+                                     "rejected", "containers"])
+    interfaces = _interfaces(cloud, records)
+    rows = []
+    # The events carry the lesson's date; the emulator, like CloudWatch Logs, refuses events
+    # older than 14 days, so delivery runs with the clock set to when AWS would deliver them.
+    with emulator.lesson_clock(int(records["end"].max()) + DELIVERY_DELAY):
+        for flow_log in cloud.flow_logs():
+            chosen = delivery.captured(records, flow_log, interfaces)
+            if flow_log.destination_type == "cloud-watch-logs":
+                accepted, rejected, containers = _to_log_group(cloud, flow_log, chosen)
+            else:
+                accepted, rejected, containers = _to_bucket(cloud, flow_log, chosen)
+            rows.append((flow_log.flow_log_id, _where(flow_log), len(chosen), accepted,
+                         rejected, containers))
+    report = pd.DataFrame(rows, columns=["flow_log", "destination", "captured", "accepted",
+                                         "rejected", "containers"])
+    if report["rejected"].any():
+        print("Some records were rejected by their destination; see the 'rejected' column.")
+    return report
+
+
+def read_flow_logs(cloud, flow_log: FlowLog) -> pd.DataFrame:
+    """The records a flow log delivered, parsed with its format (typed as flowlogs.read)."""
+    if flow_log.destination_type == "cloud-watch-logs":
+        return _from_log_group(cloud, flow_log)
+    return _from_bucket(cloud, flow_log)
+
+
+# --- CloudWatch Logs --------------------------------------------------------------------------
+
+
+def _to_log_group(cloud, flow_log: FlowLog, records: pd.DataFrame) -> tuple[int, int, int]:
+    events = delivery.log_events(records, flow_log.log_format)
+    existing = _streams(cloud, flow_log.log_group)
+    accepted = rejected = 0
+    for stream, start, end in delivery.event_batches(events):
+        if stream not in existing:
+            cloud.logs.create_log_stream(logGroupName=flow_log.log_group, logStreamName=stream)
+            existing.add(stream)
+        batch = events.iloc[start:end]
+        response = cloud.logs.put_log_events(
+            logGroupName=flow_log.log_group, logStreamName=stream,
+            logEvents=[{"timestamp": int(t), "message": m}
+                       for t, m in zip(batch["timestamp"], batch["message"])])
+        refused = _refused(response.get("rejectedLogEventsInfo", {}), len(batch))
+        accepted += len(batch) - refused
+        rejected += refused
+    return accepted, rejected, events["log_stream"].nunique()
+
+
+def _refused(info: dict, size: int) -> int:
+    """How many events of a batch PutLogEvents rejected (too new, too old or expired)."""
+    refused = set()
+    if "tooNewLogEventStartIndex" in info:
+        refused |= set(range(info["tooNewLogEventStartIndex"], size))
+    for key in ("tooOldLogEventEndIndex", "expiredLogEventEndIndex"):
+        if key in info:
+            refused |= set(range(0, info[key]))
+    return len(refused)
+
+
+def _streams(cloud, log_group: str) -> set[str]:
+    names = set()
+    for page in cloud.logs.get_paginator("describe_log_streams").paginate(
+            logGroupName=log_group):
+        names |= {s["logStreamName"] for s in page["logStreams"]}
+    return names
+
+
+def _from_log_group(cloud, flow_log: FlowLog) -> pd.DataFrame:
+    messages = []
+    for stream in sorted(_streams(cloud, flow_log.log_group)):
+        token = None
+        while True:
+            args = dict(logGroupName=flow_log.log_group, logStreamName=stream,
+                        startFromHead=True)
+            if token:
+                args["nextToken"] = token
+            page = cloud.logs.get_log_events(**args)
+            messages += [e["message"] for e in page["events"]]
+            if page.get("nextForwardToken") in (None, token) or not page["events"]:
+                break
+            token = page["nextForwardToken"]
+    return flowlogs.parse_lines(messages, flow_log.log_format)
+
+
+# --- S3 ---------------------------------------------------------------------------------------
+
+
+def _to_bucket(cloud, flow_log: FlowLog, records: pd.DataFrame) -> tuple[int, int, int]:
+    objects = delivery.s3_objects(records, flow_log, cloud.account_id, cloud.region)
+    for key, body, _ in objects:
+        cloud.s3.put_object(Bucket=flow_log.bucket, Key=key, Body=body)
+    return sum(n for *_, n in objects), 0, len(objects)
+
+
+def _from_bucket(cloud, flow_log: FlowLog) -> pd.DataFrame:
+    """Mirror the flow log's objects into a local cache, then read the tree with DuckDB."""
+    folder = CACHE / flow_log.bucket / flow_log.flow_log_id
+    keys = {}
+    for page in cloud.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=flow_log.bucket, Prefix="AWSLogs/"):
+        for item in page.get("Contents", []):
+            if f"_{flow_log.flow_log_id}_" in item["Key"]:
+                keys[item["Key"]] = item["Size"]
+    if not keys:
+        raise AwsSetupError(f"no files from {flow_log.flow_log_id} in s3://{flow_log.bucket} "
+                            "yet (AWS delivers to S3 about 10 minutes after the traffic)")
+    if folder.exists():  # drop files the bucket no longer has
+        for path in folder.rglob("*"):
+            if path.is_file() and str(path.relative_to(folder)) not in keys:
+                path.unlink()
+    for key, size in sorted(keys.items()):
+        target = folder / key
+        if not target.exists() or target.stat().st_size != size:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            cloud.s3.download_file(flow_log.bucket, key, str(target))
+    return flowlogs.read(folder, flow_log.log_format)
+
+
+def clear_cache() -> None:
+    """Delete the local S3 cache (``course-work/s3-cache``)."""
+    shutil.rmtree(CACHE, ignore_errors=True)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _interfaces(cloud, records: pd.DataFrame) -> pd.DataFrame:
+    """interface → subnet and VPC, from the records' v3 fields or the lab topology."""
+    if {"subnet_id", "vpc_id"} <= set(records.columns):
+        pairs = records[["interface_id", "subnet_id", "vpc_id"]].dropna().drop_duplicates(
+            "interface_id")
+        return pairs.astype(str).reset_index(drop=True)
+    topology = cloud.topology
+    if topology is None:
+        raise AwsSetupError("records without subnet_id/vpc_id columns need the lab topology: "
+                            "call cloud.lab_vpc() first")
+    return pd.DataFrame([(e.eni_id, e.subnet_id, topology.vpc_id) for e in topology.interfaces],
+                        columns=["interface_id", "subnet_id", "vpc_id"])
+
+
+def _where(flow_log: FlowLog) -> str:
+    if flow_log.destination_type == "cloud-watch-logs":
+        return f"logs:{flow_log.log_group}"
+    return f"s3://{flow_log.bucket}"

@@ -1,0 +1,85 @@
+"""The aws backend's code paths, tested without an account (moto's in-process mock)."""
+
+from __future__ import annotations
+
+import pytest
+from moto import mock_aws
+
+from helpers import aws
+from helpers.errors import AwsSetupError
+
+
+@pytest.fixture
+def no_credentials(monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                 "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "missing-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "missing-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-metadata lookups
+
+
+@pytest.fixture
+def fake_account(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        yield
+
+
+def test_no_credentials_says_how_to_configure_or_go_offline(no_credentials):
+    with pytest.raises(AwsSetupError) as info:
+        aws.connect("aws")
+    message = str(info.value)
+    assert "no AWS credentials found" in message
+    assert "aws configure" in message and "aws.connect('local')" in message
+
+
+def test_the_environment_variable_selects_aws(no_credentials, monkeypatch):
+    monkeypatch.setenv(aws.BACKEND_ENV, "aws")
+    with pytest.raises(AwsSetupError, match="no AWS credentials found"):
+        aws.connect()
+
+
+def test_connect_to_aws_says_what_it_will_do_and_creates_nothing(fake_account, capsys):
+    cloud = aws.connect("aws")
+    out = capsys.readouterr().out
+    assert out.startswith("Real AWS account 123456789012 in ap-northeast-2.")
+    assert "Nothing is created until you call a set-up method" in out
+    assert cloud.backend == "aws"
+    assert cloud.ec2.describe_vpcs(Filters=cloud.tag_filters())["Vpcs"] == []
+
+
+def test_plan_lists_what_would_be_created(fake_account, capsys):
+    plan = aws.connect("aws", student="kim").plan()
+    assert plan["status"].eq("will be created").all()
+    assert "kim-SAA-Study-VPC" in set(plan["name"])
+
+
+def test_lab_vpc_on_aws_needs_an_explicit_request(fake_account, capsys):
+    cloud = aws.connect("aws")
+    with pytest.raises(AwsSetupError, match=r"cloud.lab_vpc\(create=True\)"):
+        cloud.lab_vpc()
+    lab = cloud.lab_vpc(create=True)
+    nat = lab.interface("nat")
+    assert lab.subnet(nat.subnet_id).cidr == "10.0.1.0/24"
+    assert cloud.lab_vpc() == lab  # found, not created again
+
+
+def test_deliver_on_aws_leaves_it_to_the_service(fake_account, capsys):
+    import pandas as pd
+
+    cloud = aws.connect("aws")
+    report = cloud.deliver(pd.DataFrame({"interface_id": [], "start": [], "end": []}))
+    assert report.empty
+    assert "the flow-log service delivers by itself" in capsys.readouterr().out
+
+
+def test_teardown_on_aws_deletes_only_tagged_resources(fake_account, capsys):
+    cloud = aws.connect("aws")
+    other = cloud.ec2.create_vpc(CidrBlock="172.31.0.0/16")["Vpc"]["VpcId"]
+    lab = cloud.lab_vpc(create=True)
+    cloud.create_flow_log(lab.vpc_id)
+    cloud.teardown()
+    remaining = {v["VpcId"] for v in cloud.ec2.describe_vpcs()["Vpcs"]}
+    assert other in remaining and lab.vpc_id not in remaining

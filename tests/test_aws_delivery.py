@@ -1,0 +1,133 @@
+"""What the flow-log service delivers, computed without any AWS call."""
+
+from __future__ import annotations
+
+import gzip
+
+import pandas as pd
+import pytest
+
+from helpers import flowlogs
+from helpers.aws import delivery
+from helpers.aws.delivery import FlowLog
+
+VPC, SUBNET_A, SUBNET_B = "vpc-0a", "subnet-0a", "subnet-0b"
+INTERFACES = pd.DataFrame({"interface_id": ["eni-1", "eni-2", "eni-3"],
+                           "subnet_id": [SUBNET_A, SUBNET_A, SUBNET_B],
+                           "vpc_id": [VPC, VPC, VPC]})
+
+
+def _records() -> pd.DataFrame:
+    lines = [
+        "2 123456789012 eni-1 10.0.1.5 10.0.11.50 40000 22 6 10 840 1639958400 1639958459 "
+        "ACCEPT OK",
+        "2 123456789012 eni-2 10.0.1.5 10.0.11.50 40001 3306 6 1 60 1639958460 1639958519 "
+        "REJECT OK",
+        "2 123456789012 eni-3 - - - - - - - 1639958520 1639958579 - NODATA",
+        "2 123456789012 eni-3 10.0.1.9 10.0.2.7 40002 80 6 3 180 1639958700 1639958759 REJECT OK",
+    ]
+    return flowlogs.parse_lines(lines)
+
+
+def _flow_log(**changes) -> FlowLog:
+    base = dict(flow_log_id="fl-0123456789abcdef0", resource_id=VPC, traffic_type="ALL",
+                log_format=flowlogs.DEFAULT_FORMAT, destination_type="s3", bucket="b")
+    return FlowLog(**{**base, **changes})
+
+
+@pytest.mark.parametrize("resource, traffic, interfaces", [
+    (VPC, "ALL", ["eni-1", "eni-2", "eni-3", "eni-3"]),
+    (VPC, "REJECT", ["eni-2", "eni-3"]),
+    (VPC, "ACCEPT", ["eni-1"]),
+    (SUBNET_A, "ALL", ["eni-1", "eni-2"]),
+    ("eni-3", "ALL", ["eni-3", "eni-3"]),
+    ("eni-3", "REJECT", ["eni-3"]),
+])
+def test_a_flow_log_captures_its_scope_and_traffic_type(resource, traffic, interfaces):
+    chosen = delivery.captured(_records(), _flow_log(resource_id=resource, traffic_type=traffic),
+                               INTERFACES)
+    assert list(chosen["interface_id"]) == interfaces
+    if traffic != "ALL":
+        assert set(chosen["action"]) == {traffic}
+
+
+def test_log_events_one_stream_per_interface_timestamp_is_start_in_ms():
+    events = delivery.log_events(_records(), flowlogs.DEFAULT_FORMAT)
+    assert list(events["log_stream"]) == ["eni-1", "eni-2", "eni-3", "eni-3"]
+    assert events.loc[0, "timestamp"] == 1639958400 * 1000
+    assert events.loc[2, "message"].endswith("- - - - - - - 1639958520 1639958579 - NODATA")
+
+
+def test_log_events_use_the_flow_logs_format():
+    events = delivery.log_events(_records(), "${srcaddr} ${dstport} ${action}")
+    assert events.loc[0, "message"] == "10.0.1.5 22 ACCEPT"
+
+
+def _events(n: int, size: int = 10, stream: str = "eni-1", step_ms: int = 1000) -> pd.DataFrame:
+    return pd.DataFrame({"log_stream": stream, "timestamp": [i * step_ms for i in range(n)],
+                         "message": ["x" * size] * n})
+
+
+def test_batches_hold_at_most_10000_events():
+    batches = delivery.event_batches(_events(25_000))
+    assert [(s, e - s) for _, s, e in batches] == [(0, 10_000), (10_000, 10_000), (20_000, 5_000)]
+
+
+def test_batches_hold_at_most_1_mib_counting_26_bytes_per_event():
+    events = _events(30, size=100_000 - 26)  # exactly 100,000 bytes each as AWS counts them
+    sizes = [e - s for _, s, e in delivery.event_batches(events)]
+    assert sizes == [10, 10, 10]  # 10 × 100,000 = 1,000,000 ≤ 1,048,576 < 11 × 100,000
+
+
+def test_batches_never_mix_streams_or_span_more_than_24_hours():
+    events = pd.concat([_events(3, stream="eni-1", step_ms=13 * 3600 * 1000),
+                        _events(2, stream="eni-2")], ignore_index=True)
+    assert delivery.event_batches(events) == [("eni-1", 0, 2), ("eni-1", 2, 3), ("eni-2", 3, 5)]
+
+
+AT = 1639962300  # 2021-12-20T01:05:00Z
+KEYS = {
+    (False, False, "plain-text"): "AWSLogs/123456789012/vpcflowlogs/ap-northeast-2/2021/12/20/"
+    "123456789012_vpcflowlogs_ap-northeast-2_fl-0123456789abcdef0_20211220T0105Z_abcd1234.log.gz",
+    (False, True, "plain-text"): "AWSLogs/123456789012/vpcflowlogs/ap-northeast-2/2021/12/20/01/"
+    "123456789012_vpcflowlogs_ap-northeast-2_fl-0123456789abcdef0_20211220T0105Z_abcd1234.log.gz",
+    (True, False, "parquet"): "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/"
+    "aws-region=ap-northeast-2/year=2021/month=12/day=20/123456789012_vpcflowlogs_ap-northeast-2"
+    "_fl-0123456789abcdef0_20211220T0105Z_abcd1234.log.parquet",
+    (True, True, "parquet"): "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/"
+    "aws-region=ap-northeast-2/year=2021/month=12/day=20/hour=01/123456789012_vpcflowlogs_"
+    "ap-northeast-2_fl-0123456789abcdef0_20211220T0105Z_abcd1234.log.parquet",
+}
+
+
+@pytest.mark.parametrize("hive", [False, True])
+@pytest.mark.parametrize("per_hour", [False, True])
+@pytest.mark.parametrize("file_format", ["plain-text", "parquet"])
+def test_s3_keys_follow_the_documented_layout(hive, per_hour, file_format):
+    flow_log = _flow_log(hive_compatible=hive, per_hour=per_hour, file_format=file_format)
+    key = delivery.s3_key(flow_log, "123456789012", "ap-northeast-2", AT, "abcd1234")
+    expected = KEYS.get((hive, per_hour, file_format))
+    if expected is None:  # the table lists four; the others differ only in the suffix
+        other = "parquet" if file_format == "plain-text" else "plain-text"
+        expected = KEYS[(hive, per_hour, other)].replace(
+            ".log.gz" if other == "plain-text" else ".log.parquet",
+            ".log.parquet" if other == "plain-text" else ".log.gz")
+    assert key == expected
+
+
+def test_s3_text_files_are_gzip_with_the_header_line():
+    objects = delivery.s3_objects(_records(), _flow_log(), "123456789012", "ap-northeast-2")
+    assert [n for *_, n in objects] == [3, 1]  # 5-minute files: 00:00–00:05 and 00:05–00:10
+    text = gzip.decompress(objects[0][1]).decode().splitlines()
+    assert text[0] == " ".join(flowlogs.parse_format(None))
+    assert len(text) == 4
+
+
+def test_s3_parquet_files_have_the_formats_columns(tmp_path):
+    flow_log = _flow_log(file_format="parquet", log_format="${srcaddr} ${dstport} ${action}")
+    key, body, count = delivery.s3_objects(_records(), flow_log, "123456789012",
+                                           "ap-northeast-2")[0]
+    path = tmp_path / "f.parquet"
+    path.write_bytes(body)
+    df = flowlogs.read(path)
+    assert list(df.columns) == ["srcaddr", "dstport", "action"] and len(df) == count == 3
