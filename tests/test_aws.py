@@ -204,3 +204,16 @@ def test_lab_vpc_on_aws_is_not_created_unless_asked(cloud):
     with pytest.raises(AwsSetupError, match=r"call cloud.lab_vpc\(create=True\)"):
         real.lab_vpc()
     assert cloud.ec2.describe_vpcs(Filters=cloud.tag_filters())["Vpcs"] == []
+
+
+def test_the_role_covers_every_course_log_group_and_nothing_else(cloud):
+    lab = cloud.lab_vpc()
+    cloud.create_flow_log(lab.vpc_id)
+    cloud.create_flow_log(lab.vpc_id, traffic_type="REJECT", log_group="/aws/vpc/flowlogs-reject")
+    document = cloud.iam.get_role_policy(RoleName="flowlogsRole",
+                                         PolicyName="flow-logs-publish")["PolicyDocument"]
+    document = json.loads(document) if isinstance(document, str) else document
+    assert document["Statement"][0]["Resource"] == \
+        "arn:aws:logs:ap-northeast-2:123456789012:log-group:/aws/vpc/flowlogs*"
+    with pytest.raises(AwsSetupError, match="outside the course's names"):
+        cloud.create_flow_log(lab.vpc_id, log_group="/team/app")

@@ -85,36 +85,6 @@ def test_batches_never_mix_streams_or_span_more_than_24_hours():
     assert delivery.event_batches(events) == [("eni-1", 0, 2), ("eni-1", 2, 3), ("eni-2", 3, 5)]
 
 
-AT = 1639962300  # 2021-12-20T01:05:00Z
-KEYS = {
-    (False, False, "plain-text"): "AWSLogs/123456789012/vpcflowlogs/ap-northeast-2/2021/12/20/"
-    "123456789012_vpcflowlogs_ap-northeast-2_fl-0123456789abcdef0_20211220T0105Z_abcd1234.log.gz",
-    (False, True, "plain-text"): "AWSLogs/123456789012/vpcflowlogs/ap-northeast-2/2021/12/20/01/"
-    "123456789012_vpcflowlogs_ap-northeast-2_fl-0123456789abcdef0_20211220T0105Z_abcd1234.log.gz",
-    (True, False, "parquet"): "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/"
-    "aws-region=ap-northeast-2/year=2021/month=12/day=20/123456789012_vpcflowlogs_ap-northeast-2"
-    "_fl-0123456789abcdef0_20211220T0105Z_abcd1234.log.parquet",
-    (True, True, "parquet"): "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/"
-    "aws-region=ap-northeast-2/year=2021/month=12/day=20/hour=01/123456789012_vpcflowlogs_"
-    "ap-northeast-2_fl-0123456789abcdef0_20211220T0105Z_abcd1234.log.parquet",
-}
-
-
-@pytest.mark.parametrize("hive", [False, True])
-@pytest.mark.parametrize("per_hour", [False, True])
-@pytest.mark.parametrize("file_format", ["plain-text", "parquet"])
-def test_s3_keys_follow_the_documented_layout(hive, per_hour, file_format):
-    flow_log = _flow_log(hive_compatible=hive, per_hour=per_hour, file_format=file_format)
-    key = delivery.s3_key(flow_log, "123456789012", "ap-northeast-2", AT, "abcd1234")
-    expected = KEYS.get((hive, per_hour, file_format))
-    if expected is None:  # the table lists four; the others differ only in the suffix
-        other = "parquet" if file_format == "plain-text" else "plain-text"
-        expected = KEYS[(hive, per_hour, other)].replace(
-            ".log.gz" if other == "plain-text" else ".log.parquet",
-            ".log.parquet" if other == "plain-text" else ".log.gz")
-    assert key == expected
-
-
 def test_s3_text_files_are_gzip_with_the_header_line():
     objects = delivery.s3_objects(_records(), _flow_log(), "123456789012", "ap-northeast-2")
     assert [n for *_, n in objects] == [3, 1]  # 5-minute files: 00:00–00:05 and 00:05–00:10
@@ -131,3 +101,13 @@ def test_s3_parquet_files_have_the_formats_columns(tmp_path):
     path.write_bytes(body)
     df = flowlogs.read(path)
     assert list(df.columns) == ["srcaddr", "dstport", "action"] and len(df) == count == 3
+
+
+def test_ingested_bytes_count_each_message_plus_26():
+    records = _records()
+    events = delivery.log_events(records, flowlogs.DEFAULT_FORMAT)
+    assert delivery.ingested_bytes(records, flowlogs.DEFAULT_FORMAT) == \
+        sum(len(m) + 26 for m in events["message"])
+    short = delivery.ingested_bytes(records, "${srcaddr} ${action}")
+    assert short == len("10.0.1.5 ACCEPT") + len("10.0.1.5 REJECT") + len("- -") + \
+        len("10.0.1.9 REJECT") + 4 * 26

@@ -171,11 +171,12 @@ class Cloud:
 
         return flowlog.course_flow_logs(self)
 
-    def deliver(self, records: pd.DataFrame) -> pd.DataFrame:
-        """Local: deliver records as the flow-log service would. AWS: nothing to do."""
+    def deliver(self, records: pd.DataFrame, flow_logs: list | None = None) -> pd.DataFrame:
+        """Local: deliver records as the flow-log service would (to all the course's flow
+        logs, or to ``flow_logs``). AWS: nothing to do; the service delivers."""
         from helpers.aws import transport
 
-        return transport.deliver(self, records)
+        return transport.deliver(self, records, flow_logs)
 
     def read_flow_logs(self, flow_log) -> pd.DataFrame:
         """Read back what a flow log delivered, from CloudWatch Logs or S3."""

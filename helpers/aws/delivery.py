@@ -26,22 +26,24 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from helpers import flowlogs
+from helpers.flowlogs import layout
 
 __all__ = [
     "FlowLog",
+    "as_written",
     "MAX_BATCH_BYTES",
     "MAX_BATCH_EVENTS",
     "captured",
     "event_batches",
+    "ingested_bytes",
     "log_events",
-    "s3_key",
     "s3_objects",
 ]
 
@@ -94,17 +96,40 @@ def captured(records: pd.DataFrame, flow_log: FlowLog, interfaces: pd.DataFrame
     return records[mask]
 
 
+def as_written(records: pd.DataFrame, log_format: str) -> pd.DataFrame:
+    """The records as a flow log with this format writes them: ``version`` is the format's.
+
+    AWS writes version 2 for the default format and, for a custom format, the highest version
+    among its fields, whatever else the traffic could have told.
+    """
+    if "version" not in records.columns:
+        return records
+    return records.assign(version=pd.array([flowlogs.format_version(log_format)] * len(records),
+                                           dtype="Int32"))
+
+
 def log_events(records: pd.DataFrame, log_format: str) -> pd.DataFrame:
     """CloudWatch Logs events: ``log_stream`` (the interface ID), ``timestamp`` (ms), ``message``.
 
     Sorted by stream, then timestamp, as ``PutLogEvents`` needs them.
     """
+    lines = flowlogs.format_lines(as_written(records, log_format), log_format)
     events = pd.DataFrame({
         "log_stream": records["interface_id"].astype(str).to_numpy(),
         "timestamp": records["start"].astype("int64").to_numpy() * 1000,
-        "message": flowlogs.format_lines(records, log_format).to_numpy(zero_copy_only=False),
+        "message": lines.to_numpy(zero_copy_only=False),
     })
     return events.sort_values(["log_stream", "timestamp"], kind="stable", ignore_index=True)
+
+
+def ingested_bytes(records: pd.DataFrame, log_format: str) -> int:
+    """Bytes CloudWatch Logs would ingest for these records: each message plus 26 bytes.
+
+    The same count ``PutLogEvents`` uses for its batch limit; ingestion is billed on it.
+    """
+    messages = flowlogs.format_lines(as_written(records, log_format), log_format)
+    lengths = pc.binary_length(messages).to_numpy(zero_copy_only=False)
+    return int(lengths.sum()) + EVENT_OVERHEAD * len(records)
 
 
 def event_batches(events: pd.DataFrame) -> list[tuple[str, int, int]]:
@@ -129,24 +154,6 @@ def event_batches(events: pd.DataFrame) -> list[tuple[str, int, int]]:
     return batches
 
 
-def s3_key(flow_log: FlowLog, account_id: str, region: str, when: int, digest: str
-           ) -> str:
-    """The object key AWS uses for a file whose 5-minute window starts at ``when`` (Unix s)."""
-    t = datetime.fromtimestamp(when, tz=timezone.utc)
-    if flow_log.hive_compatible:
-        folder = (f"AWSLogs/aws-account-id={account_id}/aws-service=vpcflowlogs/"
-                  f"aws-region={region}/year={t:%Y}/month={t:%m}/day={t:%d}/")
-        if flow_log.per_hour:
-            folder += f"hour={t:%H}/"
-    else:
-        folder = f"AWSLogs/{account_id}/vpcflowlogs/{region}/{t:%Y}/{t:%m}/{t:%d}/"
-        if flow_log.per_hour:
-            folder += f"{t:%H}/"
-    suffix = "log.parquet" if flow_log.file_format == "parquet" else "log.gz"
-    return (f"{folder}{account_id}_vpcflowlogs_{region}_{flow_log.flow_log_id}_"
-            f"{t:%Y%m%dT%H%MZ}_{digest}.{suffix}")
-
-
 def s3_objects(records: pd.DataFrame, flow_log: FlowLog, account_id: str, region: str
                ) -> list[tuple[str, bytes, int]]:
     """The files a flow log writes for these records: ``(key, body, record_count)``.
@@ -160,12 +167,15 @@ def s3_objects(records: pd.DataFrame, flow_log: FlowLog, account_id: str, region
         part = records[windows == window]
         body = _file_body(part, flow_log)
         digest = hashlib.sha1(body).hexdigest()[:8]
-        objects.append((s3_key(flow_log, account_id, region, int(window), digest), body,
-                        len(part)))
+        key = layout.s3_key(account_id, region, int(window), flow_log_id=flow_log.flow_log_id,
+                            digest=digest, hive=flow_log.hive_compatible,
+                            per_hour=flow_log.per_hour, file_format=flow_log.file_format)
+        objects.append((key, body, len(part)))
     return objects
 
 
 def _file_body(records: pd.DataFrame, flow_log: FlowLog) -> bytes:
+    records = as_written(records, flow_log.log_format)
     with tempfile.TemporaryDirectory() as tmp:
         if flow_log.file_format == "parquet":
             path = flowlogs.write_parquet(records, Path(tmp) / "f.parquet", flow_log.log_format)

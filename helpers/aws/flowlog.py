@@ -26,6 +26,7 @@ __all__ = [
     "ensure_bucket",
     "ensure_log_group",
     "ensure_role",
+    "log_group_name",
 ]
 
 LOG_GROUP = "/aws/vpc/flowlogs"
@@ -36,8 +37,10 @@ OPTIONS_TAG = "course-destination-options"
 _RESOURCE_TYPES = {"vpc": "VPC", "subnet": "Subnet", "eni": "NetworkInterface"}
 
 
-def log_group_name(cloud) -> str:
-    return LOG_GROUP if not cloud.student else f"/aws/vpc/{cloud.student}/flowlogs"
+def log_group_name(cloud, variant: str | None = None) -> str:
+    """``/aws/vpc/flowlogs`` (or ``/aws/vpc/<student>/flowlogs``), with ``-<variant>`` added."""
+    name = LOG_GROUP if not cloud.student else f"/aws/vpc/{cloud.student}/flowlogs"
+    return f"{name}-{variant}" if variant else name
 
 
 def ensure_log_group(cloud, name: str | None = None, retention_days: int = RETENTION_DAYS) -> str:
@@ -53,8 +56,9 @@ def ensure_log_group(cloud, name: str | None = None, retention_days: int = RETEN
     return name
 
 
-def ensure_role(cloud, log_group: str) -> str:
-    """The flow-log role's ARN: trust for vpc-flow-logs.amazonaws.com, five logs: actions."""
+def ensure_role(cloud) -> str:
+    """The flow-log role's ARN: trust for vpc-flow-logs.amazonaws.com, five logs: actions
+    on the course's log groups (names starting with :func:`log_group_name`)."""
     name = cloud.name(ROLE)
     try:
         arn = cloud.iam.get_role(RoleName=name)["Role"]["Arn"]
@@ -74,7 +78,7 @@ def ensure_role(cloud, log_group: str) -> str:
     cloud.iam.put_role_policy(
         RoleName=name, PolicyName="flow-logs-publish",
         PolicyDocument=json.dumps(policies.role_policy(cloud.account_id, cloud.region,
-                                                       log_group)))
+                                                       log_group_name(cloud))))
     return arn
 
 
@@ -137,8 +141,13 @@ def create_flow_log(cloud, resource_id: str, *, destination: str = "cloud-watch-
     options = {"FileFormat": file_format, "HiveCompatiblePartitions": hive_compatible,
                "PerHourPartition": per_hour}
     if destination == "cloud-watch-logs":
+        if log_group and not log_group.startswith(log_group_name(cloud)):
+            raise AwsSetupError(
+                f"log group {log_group!r} is outside the course's names: use a name that "
+                f"starts with {log_group_name(cloud)!r} (the flow-log role may write only "
+                "there), e.g. flowlog.log_group_name(cloud, 'reject')")
         log_group = ensure_log_group(cloud, log_group)
-        role = ensure_role(cloud, log_group)
+        role = ensure_role(cloud)
         request.update(LogDestinationType="cloud-watch-logs", LogGroupName=log_group,
                        DeliverLogsPermissionArn=role)
         options = {}
@@ -157,7 +166,11 @@ def create_flow_log(cloud, resource_id: str, *, destination: str = "cloud-watch-
     name = cloud.name(f"flowlog-{resource_id}-{destination}-{traffic_type.lower()}")
     tags = cloud.tag_list(name) + [{"Key": OPTIONS_TAG, "Value": json.dumps(options)}]
     request["TagSpecifications"] = [{"ResourceType": "vpc-flow-log", "Tags": tags}]
-    response = cloud.ec2.create_flow_logs(**request)
+    try:
+        response = cloud.ec2.create_flow_logs(**request)
+    except ClientError as err:
+        raise AwsSetupError(f"flow log on {resource_id} was not created: "
+                            f"{describe_error(err)}") from err
     if response.get("Unsuccessful"):
         problem = response["Unsuccessful"][0]["Error"]
         raise AwsSetupError(f"flow log on {resource_id} was not created: "

@@ -123,11 +123,10 @@ class _Builder:
             CidrBlock=LAB.vpc_cidr, TagSpecifications=self.spec("vpc", cloud.name(LAB.vpc_name))
         )["Vpc"]["VpcId"])
         subnet_ids = {}
-        for name, cidr, az, _ in LAB.subnets:
-            subnet_ids[name] = self.ensure("subnet", cloud.name(name), lambda n=name, c=cidr, a=az:
-                ec2.create_subnet(VpcId=vpc_id, CidrBlock=c, AvailabilityZone=cloud.region + a,
-                                  TagSpecifications=self.spec("subnet", cloud.name(n))
-                                  )["Subnet"]["SubnetId"])
+        for name, cidr, az, public in LAB.subnets:
+            subnet_ids[name] = self.ensure("subnet", cloud.name(name),
+                                           lambda n=name, c=cidr, a=az, p=public:
+                                           self._subnet(vpc_id, n, c, a, p))
         igw = self.ensure("internet-gateway", cloud.name("igw"), lambda: self._internet_gateway(
             vpc_id))
         nat_id = self.ensure("natgateway", cloud.name("nat"), lambda: self._nat_gateway(
@@ -183,6 +182,14 @@ class _Builder:
             internet_gateway_id=igw, nat_gateway_id=nat_id, admin_cidr=LAB.admin_cidr)
 
     # --- creators ---------------------------------------------------------------------------
+    def _subnet(self, vpc_id: str, name: str, cidr: str, az: str, public: bool) -> str:
+        subnet = self.ec2.create_subnet(
+            VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=self.cloud.region + az,
+            TagSpecifications=self.spec("subnet", self.cloud.name(name)))["Subnet"]["SubnetId"]
+        if public:  # instances launched here get a public IPv4 address, as in the lesson
+            self.ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": True})
+        return subnet
+
     def _internet_gateway(self, vpc_id: str) -> str:
         igw = self.ec2.create_internet_gateway(TagSpecifications=self.spec(
             "internet-gateway", self.cloud.name("igw")))["InternetGateway"]["InternetGatewayId"]

@@ -40,17 +40,18 @@ def trust_policy(account_id: str, region: str) -> dict:
     }
 
 
-def role_policy(account_id: str, region: str, log_group: str) -> dict:
-    """What the role may do: the five actions, on the course's log group only."""
+def role_policy(account_id: str, region: str, log_group_prefix: str) -> dict:
+    """What the role may do: the five actions, on the course's log groups only.
+
+    ``log_group_prefix`` (``/aws/vpc/flowlogs``) covers every group whose name starts with it,
+    and their streams, through the trailing ``*`` of the resource ARN.
+    """
     return {
         "Version": "2012-10-17",
         "Statement": [{
             "Effect": "Allow",
             "Action": list(FLOW_LOG_ACTIONS),
-            "Resource": [
-                f"arn:aws:logs:{region}:{account_id}:log-group:{log_group}",
-                f"arn:aws:logs:{region}:{account_id}:log-group:{log_group}:*",
-            ],
+            "Resource": f"arn:aws:logs:{region}:{account_id}:log-group:{log_group_prefix}*",
         }],
     }
 

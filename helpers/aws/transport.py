@@ -24,12 +24,14 @@ CACHE = ROOT / "course-work" / "s3-cache"
 DELIVERY_DELAY = 300  # seconds after a record's end: about when CloudWatch Logs has it
 
 
-def deliver(cloud, records: pd.DataFrame) -> pd.DataFrame:
-    """Deliver ``records`` to every flow log of the course; one report row per flow log.
+def deliver(cloud, records: pd.DataFrame, flow_logs: list[FlowLog] | None = None
+            ) -> pd.DataFrame:
+    """Deliver ``records`` to the course's flow logs (or only ``flow_logs``); one row each.
 
     The report says how many records each flow log captured, how many the destination
     accepted and rejected, and into how many streams or objects they went. Nothing is dropped
-    without being counted.
+    without being counted. Delivering the same records twice delivers them twice, as the
+    service would for traffic that happened twice.
     """
     if cloud.backend == "aws":
         print("On AWS the flow-log service delivers by itself: about 5 minutes to CloudWatch "
@@ -41,7 +43,7 @@ def deliver(cloud, records: pd.DataFrame) -> pd.DataFrame:
     # The events carry the lesson's date; the emulator, like CloudWatch Logs, refuses events
     # older than 14 days, so delivery runs with the clock set to when AWS would deliver them.
     with emulator.lesson_clock(int(records["end"].max()) + DELIVERY_DELAY):
-        for flow_log in cloud.flow_logs():
+        for flow_log in flow_logs if flow_logs is not None else cloud.flow_logs():
             chosen = delivery.captured(records, flow_log, interfaces)
             if flow_log.destination_type == "cloud-watch-logs":
                 accepted, rejected, containers = _to_log_group(cloud, flow_log, chosen)
@@ -92,7 +94,7 @@ def _refused(info: dict, size: int) -> int:
         refused |= set(range(info["tooNewLogEventStartIndex"], size))
     for key in ("tooOldLogEventEndIndex", "expiredLogEventEndIndex"):
         if key in info:
-            refused |= set(range(0, info[key]))
+            refused |= set(range(0, info[key] + 1))  # the index of the last one
     return len(refused)
 
 
@@ -143,7 +145,11 @@ def _from_bucket(cloud, flow_log: FlowLog) -> pd.DataFrame:
     if not keys:
         raise AwsSetupError(f"no files from {flow_log.flow_log_id} in s3://{flow_log.bucket} "
                             "yet (AWS delivers to S3 about 10 minutes after the traffic)")
-    if folder.exists():  # drop files the bucket no longer has
+    if cloud.backend == "local":
+        # The emulator starts empty on every connect: start the mirror afresh too (and make
+        # the same requests every run, which keeps the emulator's seeded IDs the same).
+        shutil.rmtree(folder, ignore_errors=True)
+    elif folder.exists():  # drop files the bucket no longer has
         for path in folder.rglob("*"):
             if path.is_file() and str(path.relative_to(folder)) not in keys:
                 path.unlink()

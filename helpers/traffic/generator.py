@@ -1,0 +1,359 @@
+"""Seeded, vectorised flow-log records of the lab VPC: :func:`generate`.
+
+The pipeline: each scenario draws its connection attempts (``scenarios.py``); every attempt is
+routed and judged by the topology's security groups and network ACLs and becomes records
+(``records.py``); then idle interfaces get NODATA records, a few busy windows become SKIPDATA,
+and the records are sorted by time and typed exactly as :func:`helpers.flowlogs.read` types
+them. Everything is numpy and Arrow; Python loops only over scenarios, hops and rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+import re
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from helpers.errors import TrafficError
+from helpers.flowlogs.fields import FIELDS
+from helpers.sample import LESSON_START
+from helpers.traffic.records import assign_ports, concat, to_records
+from helpers.traffic.scenarios import DEFAULT_SCENARIOS, SCENARIOS, Context, build
+from helpers.traffic.topology import Topology, default_topology
+
+__all__ = ["COLUMNS", "LABELS", "az_id", "generate", "parse_duration", "parse_start"]
+
+VERSION = 5
+COLUMNS: tuple[str, ...] = tuple(f.column for f in FIELDS.values() if f.version <= VERSION)
+"""The flow-log columns of a generated frame: every field of versions 2–5, in registry order."""
+
+LABELS: tuple[str, ...] = (*SCENARIOS, "nodata", "skipdata")
+"""Every value the ``label`` column can take."""
+
+AGGREGATION_INTERVALS = (60, 600)  # MaxAggregationInterval, in seconds
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_OK, _NODATA, _SKIPDATA = 0, 1, 2
+_SKIPDATA_EVERY = 12 * 3600  # about one SKIPDATA window per 12 hours of web traffic
+_STRING = pa.large_string()
+
+
+def generate(scenarios=None, *, seed: int = 0, start=None, duration="1h",
+             topology: Topology | None = None, aggregation: int = 60, scale: float = 1.0,
+             explain: bool = False) -> pd.DataFrame:
+    """Flow-log records of the lab VPC for the named scenarios, as AWS would log them.
+
+    Args:
+        scenarios: scenario names (a list, or one comma-separated string; ``"all"`` for every
+            scenario of :data:`SCENARIOS`); None means lab 2's traffic over the web baseline
+            (:data:`DEFAULT_SCENARIOS`).
+        seed: the seed of every random draw; the same arguments give the same frame.
+        start: the first second: epoch seconds, an ISO 8601 string or a datetime (naive
+            values are UTC); None means the lesson's date, 2021-12-20T00:00:00Z.
+        duration: how long: ``"90s"``, ``"30m"``, ``"1h"``, ``"1d"`` or seconds.
+        topology: the VPC whose rules decide ACCEPT and REJECT; None means
+            :func:`helpers.traffic.topology.default_topology`.
+        aggregation: the flow log's maximum aggregation interval, 60 or 600 seconds.
+        scale: multiplies how many connections every scenario opens.
+        explain: add two columns for checking the rules: ``is_response`` (the record is the
+            response direction of a connection) and ``icmp_type`` (8 request, 0 reply).
+
+    Returns:
+        One row per record: the canonical column of every field of versions 2–5 (registry
+        order, typed like :func:`helpers.flowlogs.read`: Int32/Int64 and pyarrow strings, NA
+        for ``-``), then ``label``, the scenario that produced the record (``"nodata"`` and
+        ``"skipdata"`` for those records). Sorted by ``start``, then interface.
+
+    Raises:
+        TrafficError: an unknown scenario, a bad start, duration or aggregation interval.
+
+    >>> df = generate(["admin_ping"], duration="10m")
+    >>> icmp = df[df.protocol == 1]
+    >>> print(icmp[["interface_id", "flow_direction", "packets", "bytes", "action"]]
+    ...       .to_string(index=False))
+             interface_id flow_direction  packets  bytes action
+    eni-01a1b2c3d4e5f6000        ingress        4    336 ACCEPT
+    eni-01a1b2c3d4e5f6000         egress        4    336 REJECT
+    """
+    names = scenario_names(scenarios)
+    first = parse_start(start)
+    seconds = parse_duration(duration)
+    if aggregation not in AGGREGATION_INTERVALS:
+        raise TrafficError(f"aggregation must be 60 or 600 seconds (a flow log's "
+                           f"MaxAggregationInterval), not {aggregation!r}")
+    if not scale > 0:
+        raise TrafficError(f"scale must be a positive number, not {scale!r}")
+    topology = default_topology() if topology is None else topology
+    ctx = Context(topology, first, first + seconds, float(scale))
+    batches = []
+    for name in names:
+        rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
+        batches += build(name, ctx, rng)
+    assign_ports(batches, np.random.default_rng([seed, 1]))
+    records = concat([
+        to_records(b, topology, scenario_code=LABELS.index(b.scenario), start=ctx.start,
+                   end=ctx.end, window=aggregation)
+        for b in batches if len(b)])
+    keep, status = _status_records(records, ctx, aggregation, np.random.default_rng([seed, 2]))
+    return _frame(records, keep, status, topology, explain)
+
+
+def scenario_names(scenarios) -> list[str]:
+    """The scenario names an argument asks for, checked, without repeats."""
+    if scenarios is None:
+        return list(DEFAULT_SCENARIOS)
+    if isinstance(scenarios, str):
+        scenarios = list(SCENARIOS) if scenarios.strip() == "all" else scenarios.split(",")
+    names = []
+    for raw in scenarios:
+        name = str(raw).strip()
+        if name not in SCENARIOS:
+            close = difflib.get_close_matches(name, list(SCENARIOS), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise TrafficError(f"unknown scenario {name!r}{hint} Valid scenarios: "
+                               f"{', '.join(SCENARIOS)}")
+        if name not in names:
+            names.append(name)
+    if not names:
+        raise TrafficError(f"no scenario given; valid scenarios: {', '.join(SCENARIOS)}")
+    return names
+
+
+def parse_start(value) -> int:
+    """Epoch seconds from None (the lesson's date), epoch seconds, ISO text or a datetime.
+
+    >>> parse_start("2021-12-20T09:00:00+09:00")
+    1639958400
+    """
+    if value is None:
+        return LESSON_START
+    if isinstance(value, bool):
+        raise TrafficError(f"start must be epoch seconds, ISO 8601 text or a datetime, "
+                           f"not {value!r}")
+    if isinstance(value, (int, np.integer, float, np.floating)):
+        return int(value)
+    if isinstance(value, (str, dt.datetime, dt.date, pd.Timestamp)):
+        try:
+            stamp = pd.Timestamp(value)
+        except (ValueError, TypeError) as err:
+            raise TrafficError(f"cannot read start {value!r} as a date and time: use ISO "
+                               "8601, e.g. '2021-12-20T00:00:00Z'") from err
+        if stamp.tzinfo is None:
+            stamp = stamp.tz_localize("UTC")
+        return int(stamp.timestamp())
+    raise TrafficError(f"start must be epoch seconds, ISO 8601 text or a datetime, "
+                       f"not {type(value).__name__}")
+
+
+def parse_duration(value) -> int:
+    """Whole seconds from ``"90s"``, ``"30m"``, ``"1h"``, ``"1d"``, seconds or a timedelta.
+
+    >>> parse_duration("1d"), parse_duration("90s"), parse_duration(600)
+    (86400, 90, 600)
+    """
+    if isinstance(value, (dt.timedelta, pd.Timedelta)):
+        seconds = value.total_seconds()
+    elif isinstance(value, (int, np.integer, float, np.floating)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str) and (match := re.fullmatch(
+            r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", value.lower())):
+        seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"]
+    else:
+        raise TrafficError(f"cannot read duration {value!r}: use a number of seconds or "
+                           "text like '90s', '30m', '1h', '1d'")
+    if not seconds >= 1:
+        raise TrafficError(f"duration must be at least one second, not {value!r}")
+    return int(math.ceil(seconds))
+
+
+_REGION_WORDS = {"north": "n", "south": "s", "east": "e", "west": "w", "central": "c",
+                 "northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw"}
+
+
+def az_id(az: str) -> str:
+    """A deterministic Availability Zone ID for an AZ name, in AWS's style.
+
+    Real AZ IDs map to names differently in each account; this mapping only has to be stable.
+
+    >>> az_id("ap-northeast-2a"), az_id("ap-northeast-2c"), az_id("us-east-1b")
+    ('apne2-az1', 'apne2-az3', 'use1-az2')
+    """
+    region, letter = az[:-1], az[-1]
+    area, word, number = region.split("-")
+    return f"{area}{_REGION_WORDS.get(word, word[:2])}{number}-az{ord(letter) - ord('a') + 1}"
+
+
+# --- NODATA and SKIPDATA ----------------------------------------------------------------------
+
+
+def _status_records(records, ctx: Context, window: int, rng):
+    """Choose the SKIPDATA windows and make the NODATA/SKIPDATA records.
+
+    Every interface gets a NODATA record for each window in which it saw no traffic. About
+    once every 12 hours of web-baseline-only windows, one window of one interface becomes
+    SKIPDATA: its records are lost, as when AWS exceeds internal capacity. Windows holding
+    other scenarios' records are never chosen, so the lessons' events stay complete.
+
+    Returns:
+        ``keep`` (a mask of the records that survive, or None for all) and the status records.
+    """
+    n_eni = len(ctx.topology.interfaces)
+    n_windows = -(-(ctx.end - ctx.start) // window)
+    cells = n_windows * n_eni
+    cell = (records["start"] - ctx.start) // window * n_eni + records["eni"]
+    busy = np.bincount(cell, minlength=cells) > 0
+    baseline = LABELS.index("web_baseline")
+    other = np.bincount(cell, weights=records["scenario"] != baseline, minlength=cells) > 0
+    eligible = np.flatnonzero(busy & ~other)
+    skip = np.empty(0, dtype=np.int64)
+    keep = None
+    if eligible.size:
+        k = max(1, round(eligible.size * window / _SKIPDATA_EVERY))
+        skip = np.sort(rng.choice(eligible, k, replace=False))
+        keep = ~np.isin(cell, skip)
+    idle = np.flatnonzero(~busy)
+    status_cells = np.concatenate([idle, skip])
+    first = ctx.start + status_cells // n_eni * window
+    status = {
+        "eni": (status_cells % n_eni).astype(np.int16),
+        "start": first,
+        "end": np.minimum(first + window - 1, ctx.end - 1),
+        "log_status": np.r_[np.full(len(idle), _NODATA), np.full(len(skip), _SKIPDATA)].astype(
+            np.int8),
+    }
+    return keep, status
+
+
+# --- the typed frame --------------------------------------------------------------------------
+
+
+def _strings(values, codes, mask=None) -> pa.ChunkedArray:
+    """An Arrow string column: ``values[codes]``, null where ``mask`` or the value is None.
+
+    When every value has the same length (IDs, regions, actions) the bytes are gathered with
+    numpy, whose large allocations are cheaper on a cold process than Arrow's pool; other
+    columns use Arrow's ``take``.
+    """
+    n = len(codes)
+    present = [v for v in values if v is not None]
+    if not present:
+        return pa.chunked_array([pa.nulls(n, _STRING)])
+    if None in values:
+        missing = np.array([v is None for v in values])[codes]
+        mask = missing if mask is None else mask | missing
+    width = {len(v.encode()) for v in present}
+    if len(width) > 1:
+        dictionary = pa.array(values, _STRING)
+        indices = pa.array(np.asarray(codes), mask=mask)
+        return pa.chunked_array([dictionary.take(indices)])
+    width = width.pop()
+    fixed = np.array([(v or present[0]).encode() for v in values], dtype=f"S{width}")
+    data = fixed[codes]
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64)
+    validity, nulls = None, 0
+    if mask is not None and mask.any():
+        validity = pa.py_buffer(np.packbits(~mask, bitorder="little"))
+        nulls = int(mask.sum())
+    array = pa.Array.from_buffers(_STRING, n, [validity, pa.py_buffer(offsets),
+                                              pa.py_buffer(data.view(np.uint8))], nulls)
+    return pa.chunked_array([array])
+
+
+def _ints(values, dtype, mask=None):
+    """A nullable integer array (Int32/Int64) owning its mask: columns never share one."""
+    values = np.asarray(values, dtype=dtype)
+    mask = np.zeros(len(values), dtype=bool) if mask is None else mask.copy()
+    return pd.arrays.IntegerArray(values, mask)
+
+
+def _frame(records, keep, status, topology: Topology, explain: bool) -> pd.DataFrame:
+    """The typed, sorted frame of the kept records and the status records."""
+    n_enis = len(topology.interfaces)
+    n_all, n_status = len(records["start"]), len(status["start"])
+    # One index over [records..., status...], sorted by start then interface.
+    start = np.concatenate([records["start"], status["start"]])
+    eni = np.concatenate([records["eni"], status["eni"]]).astype(np.int64)
+    rows = np.arange(n_all + n_status) if keep is None else np.flatnonzero(
+        np.r_[keep, np.ones(n_status, dtype=bool)])
+    order = rows[np.argsort(start[rows] * n_enis + eni[rows], kind="stable")]
+    n = len(order)
+    na = order >= n_all  # the status records: traffic fields are '-'
+    at = np.flatnonzero(na)
+    from_records = np.minimum(order, max(n_all - 1, 0))
+    from_status = order[at] - n_all
+
+    def ordered(name, fill=0, dtype=np.int64):
+        values = records[name][from_records].astype(dtype, copy=False) if n_all else \
+            np.zeros(n, dtype=dtype)
+        values[at] = fill
+        return values
+
+    start, eni = start[order], eni[order]
+    end = np.concatenate([records["end"], status["end"]])[order]
+    log_status = np.full(n, _OK, dtype=np.int8)
+    log_status[at] = status["log_status"][from_status]
+    label = ordered("scenario", dtype=np.int16)
+    label[at] = np.where(status["log_status"][from_status] == _NODATA, LABELS.index("nodata"),
+                         LABELS.index("skipdata"))
+    addresses = np.concatenate([ordered(c, dtype=np.uint32) for c in
+                                ("srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr")])
+    codes, uniques = pd.factorize(addresses)
+    dotted = [f"{a >> 24}.{(a >> 16) & 255}.{(a >> 8) & 255}.{a & 255}"
+              for a in uniques.astype(np.int64).tolist()]
+    codes = codes.reshape(4, n)
+    enis = topology.interfaces
+    constant = np.zeros(n, dtype=np.int8)
+    strings = {  # column: (dictionary, codes, NA mask), built in parallel below
+        "account_id": ([topology.account_id], constant, None),
+        "interface_id": ([e.eni_id for e in enis], eni, None),
+        "srcaddr": (dotted, codes[0], na),
+        "dstaddr": (dotted, codes[1], na),
+        "action": (["REJECT", "ACCEPT"], ordered("accept", dtype=np.int8), na),
+        "log_status": (["OK", "NODATA", "SKIPDATA"], log_status, None),
+        "vpc_id": ([topology.vpc_id], constant, None),
+        "subnet_id": ([e.subnet_id for e in enis], eni, None),
+        "instance_id": ([e.instance_id for e in enis], eni, None),
+        "type": (["IPv4"], constant, na),
+        "pkt_srcaddr": (dotted, codes[2], na),
+        "pkt_dstaddr": (dotted, codes[3], na),
+        "region": ([topology.region], constant, None),
+        "az_id": ([az_id(topology.subnet(e.subnet_id).az) for e in enis], eni, None),
+        "sublocation_type": ([None], constant, None),
+        "sublocation_id": ([None], constant, None),
+        "pkt_src_aws_service": ([None], constant, None),
+        "pkt_dst_aws_service": ([None], constant, None),
+        "flow_direction": (["ingress", "egress"], ordered("egress", dtype=np.int8), na),
+        "label": (list(LABELS), label, None),
+    }
+    empty = [name for name, (values, _, _) in strings.items() if values == [None]]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # numpy and Arrow release the GIL
+        names = [name for name in strings if name not in empty[1:]]
+        built = dict(zip(names, pool.map(lambda name: _strings(*strings[name]), names)))
+    built.update({name: built[empty[0]] for name in empty[1:]})  # one all-NA column, shared
+    built = {name: pd.arrays.ArrowStringArray(chunks) for name, chunks in built.items()}
+    traffic_path = ordered("traffic_path", dtype=np.int32)
+    ints = {
+        "version": _ints(np.full(n, VERSION), np.int32),
+        "srcport": _ints(ordered("srcport"), np.int32, na),
+        "dstport": _ints(ordered("dstport"), np.int32, na),
+        "protocol": _ints(ordered("protocol"), np.int32, na),
+        "packets": _ints(ordered("packets"), np.int64, na),
+        "bytes": _ints(ordered("bytes"), np.int64, na),
+        "start": _ints(start, np.int64),
+        "end": _ints(end, np.int64),
+        "tcp_flags": _ints(ordered("tcp_flags"), np.int32, na),
+        "traffic_path": _ints(traffic_path, np.int32, na | (traffic_path == 0)),
+    }
+    columns = {name: built[name] if name in built else ints[name] for name in COLUMNS}
+    columns["label"] = built["label"]
+    if explain:
+        columns["is_response"] = pd.arrays.BooleanArray(ordered("is_response", dtype=bool),
+                                                        na.copy())
+        icmp = ordered("icmp_type", -1, np.int32)
+        columns["icmp_type"] = _ints(icmp, np.int32, icmp < 0)
+    return pd.DataFrame(columns, copy=False)

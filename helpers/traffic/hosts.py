@@ -1,0 +1,47 @@
+"""The internet hosts the scenarios talk to: documentation addresses, never real networks.
+
+Every internet peer comes from the three IPv4 blocks reserved for documentation (RFC 5737:
+192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24), except Google's public DNS resolver 8.8.8.8,
+which the lesson pings by name. Each role has its own slice, so a source address tells the
+story on its own; 198.51.100.0/24 is the admin's office (the lab's security groups and network
+ACL trust it for SSH and ping) and holds nobody else.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helpers.traffic.rules import ipv4_to_int
+
+__all__ = ["HOSTS", "POOLS", "address", "pool"]
+
+HOSTS: dict[str, str] = {
+    "admin": "198.51.100.10",  # the admin's workstation, inside the trusted admin range
+    "httpbin": "203.0.113.80",  # stands in for httpbin.org (curl http://httpbin.org/ip)
+    "google_dns": "8.8.8.8",  # ping -c 5 8.8.8.8, as the lesson writes it
+    "mirror": "203.0.113.91",  # stands in for releases.ubuntu.com (the large download)
+    "scanner": "203.0.113.66",  # scans the web instance's ports
+    "scan_target": "192.0.2.240",  # the host the compromised private instance scans
+    "drop": "203.0.113.99",  # receives the exfiltrated data
+}
+"""Named single hosts, by role."""
+
+POOLS: dict[str, tuple[tuple[str, int, int], ...]] = {
+    # role: ((prefix, first, last), ...), inclusive host numbers in each /24
+    "web_clients": (("192.0.2.", 1, 127), ("203.0.113.", 1, 63)),
+    "ddos_bots": (("192.0.2.", 128, 223), ("203.0.113.", 128, 254)),
+    "ssh_attackers": (("192.0.2.", 224, 239), ("203.0.113.", 100, 127)),
+}
+"""Groups of internet hosts, by role: slices of the documentation blocks that do not overlap."""
+
+
+def address(name: str) -> int:
+    """A named host's address as ``uint32``."""
+    return int(ipv4_to_int(HOSTS[name])[0])
+
+
+def pool(name: str) -> np.ndarray:
+    """A pool's addresses as a ``uint32`` array, in address order."""
+    text = [f"{prefix}{i}" for prefix, first, last in POOLS[name]
+            for i in range(first, last + 1)]
+    return np.sort(ipv4_to_int(text))
