@@ -23,6 +23,7 @@ def no_credentials(monkeypatch, tmp_path):
 def fake_account(monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # AmazonSSMManagedInstanceCore
     with mock_aws():
         yield
 
@@ -80,6 +81,42 @@ def test_teardown_on_aws_deletes_only_tagged_resources(fake_account, capsys):
     other = cloud.ec2.create_vpc(CidrBlock="172.31.0.0/16")["Vpc"]["VpcId"]
     lab = cloud.lab_vpc(create=True)
     cloud.create_flow_log(lab.vpc_id)
-    cloud.teardown()
+    report = cloud.teardown()
     remaining = {v["VpcId"] for v in cloud.ec2.describe_vpcs()["Vpcs"]}
     assert other in remaining and lab.vpc_id not in remaining
+    assert {"instance profile", "IAM role"} <= set(report["resource"])
+    assert cloud.iam.list_instance_profiles()["InstanceProfiles"] == []
+
+
+def test_real_instances_get_the_ssm_instance_profile(fake_account, capsys):
+    cloud = aws.connect("aws")
+    lab = cloud.lab_vpc(create=True)
+    described = cloud.ec2.describe_instances(InstanceIds=[lab.interface("web").instance_id])
+    instance = described["Reservations"][0]["Instances"][0]
+    assert instance["IamInstanceProfile"]["Arn"].endswith("instance-profile/course-ssm")
+    attached = cloud.iam.list_attached_role_policies(RoleName="course-ssm")["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["AmazonSSMManagedInstanceCore"]
+
+
+def test_live_traffic_sends_the_script_with_ssm(fake_account, capsys, monkeypatch):
+    cloud = aws.connect("aws")
+    lab = cloud.lab_vpc(create=True)
+    sent = {}
+    monkeypatch.setattr(cloud.ssm, "send_command", lambda **kw: sent.update(kw) or {
+        "Command": {"CommandId": "c-1"}})
+    monkeypatch.setattr(cloud.ssm, "get_waiter", lambda name: type(
+        "Waiter", (), {"wait": lambda self, **kw: None})())
+    monkeypatch.setattr(cloud.ssm, "get_command_invocation",
+                        lambda **kw: {"StandardOutputContent": "nc: port 80 not reachable"})
+    output = cloud.run_live_traffic("blocked")
+    assert output == "nc: port 80 not reachable"
+    assert sent["InstanceIds"] == [lab.interface("web").instance_id]
+    assert sent["DocumentName"] == "AWS-RunShellScript"
+    commands = sent["Parameters"]["commands"]
+    assert commands[0] == "export PRIVATE_IP=10.0.11.50"
+    assert "nc -zv" in commands[-1]
+
+
+def test_live_traffic_offline_points_to_the_generator(capsys):
+    with pytest.raises(AwsSetupError, match=r"traffic.generate\(topology=lab"):
+        aws.connect("local").run_live_traffic("normal")

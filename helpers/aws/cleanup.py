@@ -100,12 +100,27 @@ def teardown(cloud) -> pd.DataFrame:
             cloud.s3.delete_bucket(Bucket=name)
             deleted("S3 bucket", name)
 
+    for page in cloud.iam.get_paginator("list_instance_profiles").paginate():
+        for profile in page["InstanceProfiles"]:
+            name = profile["InstanceProfileName"]
+            tags = cloud.iam.get_instance_profile(InstanceProfileName=name)[
+                "InstanceProfile"].get("Tags", [])
+            if cloud.owns(tags):
+                for role in profile["Roles"]:
+                    cloud.iam.remove_role_from_instance_profile(InstanceProfileName=name,
+                                                                RoleName=role["RoleName"])
+                cloud.iam.delete_instance_profile(InstanceProfileName=name)
+                deleted("instance profile", name)
+
     for page in cloud.iam.get_paginator("list_roles").paginate():
         for role in page["Roles"]:
             name = role["RoleName"]
             if cloud.owns(cloud.iam.list_role_tags(RoleName=name)["Tags"]):
                 for policy in cloud.iam.list_role_policies(RoleName=name)["PolicyNames"]:
                     cloud.iam.delete_role_policy(RoleName=name, PolicyName=policy)
+                for policy in cloud.iam.list_attached_role_policies(RoleName=name)[
+                        "AttachedPolicies"]:
+                    cloud.iam.detach_role_policy(RoleName=name, PolicyArn=policy["PolicyArn"])
                 cloud.iam.delete_role(RoleName=name)
                 deleted("IAM role", name)
 

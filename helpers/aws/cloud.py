@@ -184,6 +184,12 @@ class Cloud:
 
         return transport.read_flow_logs(self, flow_log)
 
+    def run_live_traffic(self, name: str, **options) -> str:
+        """AWS: run a lab-2 script on its instance (:func:`helpers.aws.live.run_live_traffic`)."""
+        from helpers.aws import live
+
+        return live.run_live_traffic(self, name, **options)
+
     def plan(self) -> pd.DataFrame:
         """What the course's set-up would create, and what already exists."""
         from helpers.aws import lab

@@ -7,6 +7,8 @@ new. Resources without the course's tags are never modified.
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from helpers.errors import AwsSetupError
@@ -25,6 +27,11 @@ __all__ = ["lab_vpc", "plan"]
 
 AL2023 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 INSTANCE_TYPE = "t3.micro"
+INSTANCE_ROLE = "course-ssm"  # lets SSM Run Command reach the instances (live traffic)
+SSM_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+EC2_TRUST = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+    "Action": "sts:AssumeRole"}]}
 
 
 def plan(cloud) -> pd.DataFrame:
@@ -43,6 +50,9 @@ def plan(cloud) -> pd.DataFrame:
                                                               cloud.name(name))))
     for name, *_ in LAB.network_acls:
         rows.append(("NetworkAcl", cloud.name(name), _find(cloud, "network-acl", cloud.name(name))))
+    if cloud.backend == "aws":  # only real instances can run commands (live traffic)
+        rows.append(("InstanceProfile", cloud.name(INSTANCE_ROLE),
+                     _instance_profile(cloud, cloud.name(INSTANCE_ROLE))))
     for role, *_ in LAB.instances:
         rows.append(("Instance", f"{cloud.name(role)} ({INSTANCE_TYPE})",
                      _find(cloud, "instance", cloud.name(role))))
@@ -62,6 +72,15 @@ def lab_vpc(cloud, *, create: bool) -> Topology:
             "then call cloud.lab_vpc(create=True)")
     build = _Builder(cloud, create)
     return build.run(vpc_id)
+
+
+def _instance_profile(cloud, name: str) -> str | None:
+    """ARN of the course's instance profile with this name, or None."""
+    try:
+        profile = cloud.iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"]
+    except cloud.iam.exceptions.NoSuchEntityException:
+        return None
+    return profile["Arn"] if cloud.owns(profile.get("Tags", [])) else None
 
 
 def _find(cloud, kind: str, name: str) -> str | None:
@@ -148,6 +167,9 @@ class _Builder:
                                         lambda n=name, s=subnets, e=entries:
                                         self._network_acl(vpc_id, n, [subnet_ids[x] for x in s],
                                                           e))
+        # Real instances get an instance profile so SSM Run Command can send them lab 2's
+        # commands; the emulator runs no commands, so offline they go without.
+        profile = self._ensure_instance_profile() if cloud.backend == "aws" else None
         image = None
         interfaces = []
         for role, subnet, ip, group in LAB.instances:
@@ -159,6 +181,7 @@ class _Builder:
                     SubnetId=subnet_ids[subnet], PrivateIpAddress=ip,
                     SecurityGroupIds=[group_ids[group]],
                     TagSpecifications=self.spec("instance", cloud.name(role)),
+                    **({"IamInstanceProfile": {"Arn": profile}} if profile else {}),
                 )["Instances"][0]["InstanceId"]
             instance_id = self.ensure("instance", cloud.name(role), launch)
             described = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0][
@@ -260,6 +283,29 @@ class _Builder:
             self.ec2.replace_network_acl_association(AssociationId=association,
                                                      NetworkAclId=acl)
         return acl
+
+    def _ensure_instance_profile(self) -> str:
+        """An instance profile whose role has AmazonSSMManagedInstanceCore, for Run Command."""
+        cloud, iam, name = self.cloud, self.cloud.iam, self.cloud.name(INSTANCE_ROLE)
+        found = _instance_profile(cloud, name)
+        if found:
+            cloud.say("exists", f"instance profile {name}")
+            return found
+        if not self.create:
+            raise AwsSetupError(f"the lab's instance profile {name!r} is missing; call "
+                                "cloud.lab_vpc(create=True) to create what is missing")
+        tags = [{"Key": k, "Value": v} for k, v in cloud.tags.items()]
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(EC2_TRUST),
+                        Description="Lets SSM Run Command reach the course's instances",
+                        Tags=tags)
+        iam.attach_role_policy(RoleName=name, PolicyArn=SSM_POLICY)
+        arn = iam.create_instance_profile(InstanceProfileName=name, Tags=tags)[
+            "InstanceProfile"]["Arn"]
+        iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
+        if cloud.backend == "aws":
+            iam.get_waiter("instance_profile_exists").wait(InstanceProfileName=name)
+        cloud.say("created", f"instance profile {name}")
+        return arn
 
     def _image(self) -> str:
         """The latest Amazon Linux 2023 AMI, from AWS's public SSM parameter."""
