@@ -11,9 +11,13 @@ from contextlib import contextmanager
 __all__ = [
     "AwsSetupError",
     "CourseError",
+    "FilterPatternError",
     "FlowLogFormatError",
     "FlowLogParseError",
     "FlowLogReadError",
+    "InsightsError",
+    "InsightsSyntaxError",
+    "MonitoringError",
     "TrafficError",
     "expect_error",
 ]
@@ -37,6 +41,55 @@ class FlowLogReadError(CourseError, OSError):
 
 class TrafficError(CourseError, ValueError):
     """A traffic-generator argument is invalid: unknown scenario, bad duration or interval."""
+
+
+class MonitoringError(CourseError, ValueError):
+    """A metric, dashboard, alarm or metric-filter setting is invalid or cannot be applied."""
+
+
+class FilterPatternError(MonitoringError):
+    """A CloudWatch Logs filter pattern is malformed.
+
+    Attributes:
+        pattern: the pattern as given.
+        column: 1-based character column where the problem starts.
+        reason: what was wrong and what was expected, in one sentence.
+    """
+
+    def __init__(self, pattern: str, column: int, reason: str):
+        self.pattern = pattern
+        self.column = column
+        self.reason = reason
+        super().__init__(f"filter pattern, column {column}: {reason}\n  {pattern}\n  "
+                         + " " * (column - 1) + "^")
+
+
+class InsightsError(CourseError, RuntimeError):
+    """A Logs Insights or Athena query could not run: it failed, was cancelled or timed out."""
+
+
+class InsightsSyntaxError(CourseError, ValueError):
+    """A Logs Insights query is not valid; the message shows the line, column and a caret.
+
+    Attributes:
+        reason: what is wrong and what is valid there, in words.
+        line: 1-based line of the query where the problem starts.
+        column: 1-based character column in that line.
+        source_line: the text of that query line.
+        expected: what the grammar accepts at that point, in words (empty when not a
+            grammar error).
+    """
+
+    def __init__(self, reason: str, *, line: int, column: int, source_line: str,
+                 width: int = 1, expected: tuple[str, ...] = ()):
+        self.reason = reason
+        self.line = line
+        self.column = column
+        self.source_line = source_line
+        self.expected = tuple(expected)
+        shown = source_line.replace("\t", " ")
+        caret = " " * (column - 1) + "^" * max(1, min(width, len(shown) - column + 1))
+        super().__init__(f"line {line}, column {column}: {reason}\n  {shown}\n  {caret}")
 
 
 class FlowLogParseError(CourseError, ValueError):

@@ -2,6 +2,7 @@
 
 A resource is the course's when it carries the ``course``, ``lesson`` and ``student`` tags of
 the :class:`~helpers.aws.cloud.Cloud` (so one student's teardown leaves another's alone).
+Dashboards and metric filters cannot carry tags: the course's are found by their names.
 Every deletion is reported; the returned table lists them.
 """
 
@@ -82,6 +83,8 @@ def teardown(cloud) -> pd.DataFrame:
         ec2.delete_vpc(VpcId=vpc)
         deleted("VPC", vpc)
 
+    _delete_monitoring(cloud, deleted)
+
     for page in cloud.logs.get_paginator("describe_log_groups").paginate():
         for group in page["logGroups"]:
             name = group["logGroupName"]
@@ -128,6 +131,54 @@ def teardown(cloud) -> pd.DataFrame:
         print("Nothing to delete: no resource carries the course's tags.")
     cloud.topology = None
     return pd.DataFrame(done, columns=["resource", "id"])
+
+
+def _delete_monitoring(cloud, deleted) -> None:
+    """Alarms and SNS topics (with their subscriptions) by the course's tags; dashboards and
+    metric filters, which carry no tags, by the course's names (student-prefixed)."""
+    from helpers.monitoring import names
+
+    cw = cloud.cloudwatch
+    alarms = []
+    for page in cw.get_paginator("describe_alarms").paginate(
+            AlarmTypes=["MetricAlarm", "CompositeAlarm"]):
+        for alarm in page.get("MetricAlarms", []) + page.get("CompositeAlarms", []):
+            tags = cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"]).get("Tags", [])
+            if cloud.owns(tags):
+                alarms.append(alarm["AlarmName"])
+    for start in range(0, len(alarms), 100):  # DeleteAlarms takes up to 100 names
+        cw.delete_alarms(AlarmNames=alarms[start:start + 100])
+    for name in alarms:
+        deleted("alarm", name)
+
+    dashboard = cloud.name(names.DASHBOARD)
+    entries = cw.list_dashboards(DashboardNamePrefix=dashboard).get("DashboardEntries", [])
+    if any(e["DashboardName"] == dashboard for e in entries):
+        cw.delete_dashboards(DashboardNames=[dashboard])
+        deleted("dashboard", dashboard)
+
+    metric_filter = cloud.name(names.REJECTS_FILTER)
+    for page in cloud.logs.get_paginator("describe_metric_filters").paginate():
+        for item in page["metricFilters"]:
+            namespaces = {t.get("metricNamespace") for t in item.get("metricTransformations", [])}
+            if item["filterName"] == metric_filter and names.REJECTS_NAMESPACE in namespaces:
+                cloud.logs.delete_metric_filter(logGroupName=item["logGroupName"],
+                                                filterName=item["filterName"])
+                deleted("metric filter", f"{item['logGroupName']}:{item['filterName']}")
+
+    sns = cloud.sns
+    for page in sns.get_paginator("list_topics").paginate():
+        for topic in page["Topics"]:
+            arn = topic["TopicArn"]
+            if not cloud.owns(sns.list_tags_for_resource(ResourceArn=arn).get("Tags", [])):
+                continue
+            for subs in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn):
+                for sub in subs["Subscriptions"]:
+                    if sub["SubscriptionArn"].startswith("arn:"):  # not PendingConfirmation
+                        sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])
+                        deleted("SNS subscription", sub["Endpoint"])
+            sns.delete_topic(TopicArn=arn)
+            deleted("SNS topic", arn.rsplit(":", 1)[-1])
 
 
 def _empty_bucket(cloud, bucket: str) -> None:

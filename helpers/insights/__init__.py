@@ -1,0 +1,32 @@
+"""CloudWatch Logs Insights queries, compiled to SQL and run offline (DuckDB) or on Athena.
+
+The pipeline: ``grammar.lark`` → :mod:`parser` (syntax tree of :mod:`ast` nodes) →
+:mod:`compiler` (a sqlglot SELECT, one function per command) → :mod:`runner` (DuckDB) or
+:mod:`athena` / :mod:`cloud` (AWS). A notebook needs only what is listed here::
+
+    from helpers import insights
+    insights.run("stats sum(bytes) as b by srcAddr | sort b desc | limit 10", records)
+    print(insights.to_sql("filter action = 'REJECT' | stats count(*) by srcAddr"))
+"""
+
+from helpers.errors import InsightsError, InsightsSyntaxError
+from helpers.insights.athena import athena_ddl, run_athena
+from helpers.insights.cloud import run_on_cloud
+from helpers.insights.parser import parse
+from helpers.insights.runner import run, run_sql, to_sql
+from helpers.insights.schema import InsightsFieldWarning, InsightsPeriodWarning, InsightsWarning
+
+__all__ = [
+    "InsightsError",
+    "InsightsFieldWarning",
+    "InsightsPeriodWarning",
+    "InsightsSyntaxError",
+    "InsightsWarning",
+    "athena_ddl",
+    "parse",
+    "run",
+    "run_athena",
+    "run_on_cloud",
+    "run_sql",
+    "to_sql",
+]
