@@ -119,3 +119,21 @@ def test_draw_says_which_metric_is_missing(body, frame):
         dashboard.draw(body, nat_only)
     with pytest.raises(MonitoringError, match="no metric widgets"):
         dashboard.draw({"widgets": []}, frame)
+
+
+def test_draw_alarms_gives_one_panel_per_alarm_with_the_state_in_the_title():
+    import pandas as pd
+
+    from helpers.monitoring import alarms, dashboard, evaluate, names
+
+    times = pd.date_range("2021-12-20", periods=30, freq="1min", tz="UTC")
+    frame = pd.DataFrame({"timestamp": times, "namespace": names.NAT,
+                          "metric": "BytesOutToDestination", "dimension": "NatGatewayId",
+                          "dimension_value": "nat-1", "value": [0.0] * 10 + [2e9] * 20,
+                          "unit": "Bytes"})
+    spec = alarms.lesson_alarms("nat-1", "/aws/vpc/flowlogs")[0]
+    timeline = evaluate.evaluate_alarm(spec, frame)
+    fig = dashboard.draw_alarms([timeline], frame)
+    (ax,) = fig.axes
+    assert ax.get_title(loc="left") == f"High-NAT-Traffic: {timeline.state}"
+    assert timeline.state == "ALARM"

@@ -184,6 +184,21 @@ class Cloud:
 
         return transport.read_flow_logs(self, flow_log)
 
+    def query(self, text: str, flow_log, *, start=None, end=None) -> pd.DataFrame:
+        """Run a Logs Insights query on a flow log's log group.
+
+        AWS: the real service (``StartQuery``), over ``start``–``end`` (default: the last three
+        hours). Local: the course's compiler over the records the log group holds, so the
+        same cell gives the same kind of table on both backends.
+        """
+        from helpers import insights
+
+        if self.backend == "aws":
+            end = end or pd.Timestamp.now(tz="UTC")
+            start = start or end - pd.Timedelta(hours=3)
+            return insights.run_on_cloud(self, text, flow_log.log_group, start, end)
+        return insights.run(text, self.read_flow_logs(flow_log), log_group=flow_log.log_group)
+
     def run_live_traffic(self, name: str, **options) -> str:
         """AWS: run a lab-2 script on its instance (:func:`helpers.aws.live.run_live_traffic`)."""
         from helpers.aws import live

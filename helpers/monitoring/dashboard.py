@@ -24,7 +24,7 @@ from helpers.errors import MonitoringError
 from helpers.monitoring import names
 from helpers.monitoring.names import LOGS, NAT
 
-__all__ = ["dashboard_body", "draw", "put_dashboard"]
+__all__ = ["dashboard_body", "draw", "draw_alarms", "put_dashboard"]
 
 _AGGREGATE = {"Sum": "sum", "Maximum": "max", "Minimum": "min", "Average": "mean",
               "SampleCount": "count"}
@@ -150,6 +150,41 @@ def draw(body: dict, metrics: pd.DataFrame, *, width: float = 13.0) -> Figure:
             _hours(ax)
             ax.legend(loc="upper left", fontsize=8, frameon=False)
         ax.set_title(props.get("title", ""), loc="left", fontsize=11)
+    return fig
+
+
+_STATE_COLOURS = {"ALARM": "tab:red", "INSUFFICIENT_DATA": "0.85"}
+
+
+def draw_alarms(timelines, metrics: pd.DataFrame, *, width: float = 13.0) -> Figure:
+    """One panel per alarm: its metric aggregated to the alarm's period, the threshold, and
+    the alarm's state as background bands (red ALARM, grey INSUFFICIENT_DATA, none for OK).
+
+    ``timelines`` are :class:`~helpers.monitoring.evaluate.AlarmTimeline` objects; ``metrics``
+    is the tidy per-minute frame they were evaluated on.
+    """
+    plots.setup()
+    fig = Figure(figsize=(width, 2.2 * len(timelines)), layout="constrained")
+    axes = fig.subplots(len(timelines), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, timeline in zip(axes, timelines):
+        alarm = timeline.alarm
+        entry = [alarm.namespace, alarm.metric, *[x for pair in alarm.dimensions for x in pair]]
+        values = _aggregate(metrics, entry, {"stat": alarm.statistic, "period": alarm.period})
+        ax.step(values.index.tz_convert(None).to_numpy(), values.fillna(0).to_numpy(),
+                where="post", linewidth=1.2, label=f"{alarm.metric} ({alarm.statistic})")
+        ax.axhline(alarm.threshold, color="tab:red", linestyle="--", linewidth=1,
+                   label=f"threshold {EngFormatter(sep='')(alarm.threshold)}")
+        states = timeline.evaluations
+        times = pd.to_datetime(states["time"], utc=True).dt.tz_convert(None).to_numpy()
+        for i, state in enumerate(states["state"]):
+            if state in _STATE_COLOURS and i + 1 < len(times):
+                ax.axvspan(times[i], times[i + 1], color=_STATE_COLOURS[state], alpha=0.25,
+                           linewidth=0)
+        ax.yaxis.set_major_formatter(EngFormatter(sep=""))
+        ax.set_ylim(bottom=0)
+        ax.set_title(f"{alarm.name}: {timeline.state}", loc="left", fontsize=11)
+        ax.legend(loc="upper left", fontsize=8, frameon=False)
+        _hours(ax)
     return fig
 
 
