@@ -125,3 +125,13 @@ def test_events_older_than_14_days_are_counted_as_rejected(setup, capsys):
     assert report.loc[0, "rejected"] == 5
     assert report.loc[0, "accepted"] == len(records) - 5
     assert "rejected by their destination" in capsys.readouterr().out
+
+
+def test_big_deliveries_show_a_progress_bar(setup, capsys, monkeypatch):
+    from helpers.aws import transport
+
+    cloud, lab, records = setup
+    flow_log = cloud.create_flow_log(lab.vpc_id, log_group="/aws/vpc/flowlogs-progress")
+    monkeypatch.setattr(transport, "PROGRESS_ABOVE", 1)
+    cloud.deliver(records, flow_logs=[flow_log])
+    assert "PutLogEvents /aws/vpc/flowlogs-progress" in capsys.readouterr().err

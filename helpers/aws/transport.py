@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 
 import pandas as pd
+from tqdm import tqdm
 
 from helpers import flowlogs
 from helpers.aws import delivery, emulator
@@ -22,6 +23,7 @@ __all__ = ["CACHE", "deliver", "read_flow_logs"]
 
 CACHE = ROOT / "course-work" / "s3-cache"
 DELIVERY_DELAY = 300  # seconds after a record's end: about when CloudWatch Logs has it
+PROGRESS_ABOVE = 200  # PutLogEvents calls; fewer run without a progress bar
 
 
 def deliver(cloud, records: pd.DataFrame, flow_logs: list[FlowLog] | None = None
@@ -72,7 +74,10 @@ def _to_log_group(cloud, flow_log: FlowLog, records: pd.DataFrame) -> tuple[int,
     events = delivery.log_events(records, flow_log.log_format)
     existing = _streams(cloud, flow_log.log_group)
     accepted = rejected = 0
-    for stream, start, end in delivery.event_batches(events):
+    batches = delivery.event_batches(events)
+    # A progress bar only for big deliveries (days of traffic), never for a lesson's hour.
+    for stream, start, end in tqdm(batches, desc=f"PutLogEvents {flow_log.log_group}",
+                                   unit="batch", disable=len(batches) < PROGRESS_ABOVE):
         if stream not in existing:
             cloud.logs.create_log_stream(logGroupName=flow_log.log_group, logStreamName=stream)
             existing.add(stream)
