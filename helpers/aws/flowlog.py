@@ -9,6 +9,7 @@ delivery honours them and a later session reads them back.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from botocore.exceptions import ClientError
 
@@ -175,7 +176,7 @@ def create_flow_log(cloud, resource_id: str, *, destination: str = "cloud-watch-
         problem = response["Unsuccessful"][0]["Error"]
         raise AwsSetupError(f"flow log on {resource_id} was not created: "
                             f"{problem.get('Code')}: {problem.get('Message')}")
-    flow_log = _replace_id(wanted, response["FlowLogIds"][0])
+    flow_log = replace(wanted, flow_log_id=response["FlowLogIds"][0])
     cloud.say("created", f"flow log {flow_log.flow_log_id} ({_describe(flow_log)})")
     return flow_log
 
@@ -206,12 +207,6 @@ def _same(a: FlowLog, b: FlowLog) -> bool:
     keys = ("resource_id", "traffic_type", "log_format", "destination_type", "log_group",
             "bucket", "file_format", "hive_compatible", "per_hour", "max_aggregation_interval")
     return all(getattr(a, k) == getattr(b, k) for k in keys)
-
-
-def _replace_id(flow_log: FlowLog, flow_log_id: str) -> FlowLog:
-    from dataclasses import replace
-
-    return replace(flow_log, flow_log_id=flow_log_id)
 
 
 def _describe(f: FlowLog) -> str:

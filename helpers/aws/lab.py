@@ -8,6 +8,7 @@ new. Resources without the course's tags are never modified.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pandas as pd
 
@@ -325,6 +326,4 @@ def _permission(rule: SgRule) -> dict:
 def _resolve(rule: SgRule, group_ids: dict[str, str]) -> SgRule:
     if rule.source_group is None:
         return rule
-    from dataclasses import replace
-
     return replace(rule, source_group=group_ids[rule.source_group])

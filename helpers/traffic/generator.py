@@ -22,14 +22,15 @@ import pyarrow as pa
 
 from helpers.errors import TrafficError
 from helpers.flowlogs.fields import FIELDS
-from helpers.sample import LESSON_START
 from helpers.traffic.records import assign_ports, concat, to_records
 from helpers.traffic.scenarios import DEFAULT_SCENARIOS, SCENARIOS, Context, build
 from helpers.traffic.topology import Topology, default_topology
 
-__all__ = ["COLUMNS", "LABELS", "az_id", "generate", "parse_duration", "parse_start"]
+__all__ = ["COLUMNS", "LABELS", "LESSON_START", "az_id", "generate", "parse_duration",
+           "parse_start"]
 
 VERSION = 5
+LESSON_START = 1639958400  # 2021-12-20T00:00:00Z, the day of the lesson's example records
 COLUMNS: tuple[str, ...] = tuple(f.column for f in FIELDS.values() if f.version <= VERSION)
 """The flow-log columns of a generated frame: every field of versions 2–5, in registry order."""
 

@@ -53,7 +53,7 @@ def best_of(n, fn, *args):
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        records = sample.build(seed=0, hours=24, scale=40).head(RECORDS)
+        records = sample.build(seed=0, duration="1d", scale=8).head(RECORDS)
         path = flowlogs.write_text(records, Path(tmp) / "bench.log.gz")
         size = path.stat().st_size / 2**20
         print(f"file: {len(records):,} default-format records, {size:.1f} MiB gzip")
