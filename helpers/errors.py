@@ -18,6 +18,7 @@ __all__ = [
     "InsightsError",
     "InsightsSyntaxError",
     "MonitoringError",
+    "TimeValueError",
     "TrafficError",
     "expect_error",
 ]
@@ -37,6 +38,10 @@ class FlowLogFormatError(CourseError, ValueError):
 
 class FlowLogReadError(CourseError, OSError):
     """A flow-log file cannot be read: missing, empty, truncated or not UTF-8."""
+
+
+class TimeValueError(CourseError, ValueError):
+    """A time argument is not a time: not a datetime, ISO 8601 text or epoch seconds."""
 
 
 class TrafficError(CourseError, ValueError):

@@ -8,6 +8,7 @@ import pytest
 
 from helpers import aws
 from helpers.aws import policies
+from helpers.aws.cloud import Cloud
 from helpers.errors import AwsSetupError
 
 
@@ -180,14 +181,12 @@ def test_teardown_deletes_the_course_and_keeps_everything_else(cloud, capsys):
 
 def test_one_students_teardown_leaves_another_students_lab(capsys):
     kim = aws.connect("local", student="kim")
-    kim.lab_vpc()
-    kim.create_flow_log(kim.topology.vpc_id)
-    from helpers.aws.cloud import Cloud
-
-    lee = Cloud("local", kim.region, kim.account_id, "lee", kim.clients)  # same account
-    lee.lab_vpc()
-    lee.create_flow_log(lee.topology.vpc_id)
-    assert lee.topology.vpc_id != kim.topology.vpc_id
+    kim_lab = kim.lab_vpc()
+    kim.create_flow_log(kim_lab.vpc_id)
+    lee = Cloud("local", kim.region, kim.account_id, "lee", kim.clients, kim.generation)
+    lee_lab = lee.lab_vpc()
+    lee.create_flow_log(lee_lab.vpc_id)
+    assert lee_lab.vpc_id != kim_lab.vpc_id
     lee.teardown()
     assert kim.plan()["status"].eq("exists").all()
     assert len(kim.flow_logs()) == 1 and lee.flow_logs() == []
@@ -196,8 +195,6 @@ def test_one_students_teardown_leaves_another_students_lab(capsys):
 
 
 def test_lab_vpc_on_aws_is_not_created_unless_asked(cloud):
-    from helpers.aws.cloud import Cloud
-
     real = Cloud("aws", cloud.region, cloud.account_id, None, cloud.clients)
     with pytest.raises(AwsSetupError, match=r"call cloud.lab_vpc\(create=True\)"):
         real.lab_vpc()

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from helpers import flowlogs
-from helpers.aws import delivery
-from helpers.aws.delivery import FlowLog
+from helpers.flowlogs import delivery
+from helpers.flowlogs.delivery import FlowLog
 
 VPC, SUBNET_A, SUBNET_B = "vpc-0a", "subnet-0a", "subnet-0b"
 INTERFACES = pd.DataFrame({"interface_id": ["eni-1", "eni-2", "eni-3"],

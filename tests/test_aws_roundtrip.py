@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from helpers import aws, flowlogs, traffic
-from helpers.aws import delivery, flowlog
+from helpers.aws import transport
+from helpers.flowlogs import delivery
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +41,7 @@ def test_cloudwatch_logs_returns_exactly_what_was_delivered(setup, capsys):
     assert report.loc[0, "rejected"] == 0
     assert report.loc[0, "containers"] == records["interface_id"].nunique()
     pd.testing.assert_frame_equal(_sorted(back), _expected(records, flow_log, lab))
-    streams = cloud.logs.describe_log_streams(logGroupName=flow_log.log_group)["logStreams"]
-    assert sorted(s["logStreamName"] for s in streams) == sorted(
-        records["interface_id"].unique())
+    assert cloud.log_streams(flow_log) == sorted(records["interface_id"].unique())
 
 
 def test_the_version_field_is_the_flow_logs_not_the_generators(setup, capsys):
@@ -86,7 +85,7 @@ def test_eni_level_flow_log_receives_only_that_interface(setup, capsys):
 @pytest.mark.parametrize("hive, per_hour", [(False, False), (True, True)])
 def test_s3_returns_exactly_what_was_delivered(setup, capsys, file_format, hive, per_hour):
     cloud, lab, records = setup
-    bucket = flowlog.ensure_bucket(cloud, suffix=f"{file_format}-{hive}".lower())
+    bucket = cloud.ensure_bucket(suffix=f"{file_format}-{hive}".lower())
     flow_log = cloud.create_flow_log(lab.vpc_id, destination="s3", file_format=file_format,
                                      hive_compatible=hive, per_hour=per_hour, bucket=bucket)
     report = cloud.deliver(records, flow_logs=[flow_log])
@@ -95,8 +94,7 @@ def test_s3_returns_exactly_what_was_delivered(setup, capsys, file_format, hive,
     pd.testing.assert_frame_equal(_sorted(back[columns]), _expected(records, flow_log, lab))
     assert set(back["aws_account_id"]) == {"123456789012"}
     assert ("hour" in back.columns) == per_hour
-    keys = [o["Key"] for o in cloud.s3.list_objects_v2(Bucket=flow_log.bucket)["Contents"]
-            if flow_log.flow_log_id in o["Key"]]
+    keys = cloud.bucket_keys(flow_log)
     assert len(keys) == report.loc[0, "containers"] == 6  # one file per 5 minutes
     suffix = ".log.parquet" if file_format == "parquet" else ".log.gz"
     assert all(k.endswith(suffix) for k in keys)
@@ -128,8 +126,6 @@ def test_events_older_than_14_days_are_counted_as_rejected(setup, capsys):
 
 
 def test_big_deliveries_show_a_progress_bar(setup, capsys, monkeypatch):
-    from helpers.aws import transport
-
     cloud, lab, records = setup
     flow_log = cloud.create_flow_log(lab.vpc_id, log_group="/aws/vpc/flowlogs-progress")
     monkeypatch.setattr(transport, "PROGRESS_ABOVE", 1)

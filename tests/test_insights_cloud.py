@@ -12,11 +12,13 @@ import sqlglot
 from botocore.stub import ANY, Stubber
 
 from helpers import insights, queries, traffic
+from helpers.aws import athena as athena_adapter
+from helpers.aws import logs_insights
 from helpers.aws.cloud import Cloud
 from helpers.errors import AwsSetupError, InsightsError, InsightsSyntaxError
 from helpers.flowlogs import layout
 from helpers.insights import InsightsFieldWarning
-from helpers.insights.cloud import to_epoch
+from helpers.times import to_epoch
 
 REGION = "ap-northeast-2"
 ACCOUNT = "123456789012"
@@ -97,7 +99,7 @@ def test_run_on_cloud_polls_until_complete_and_types_the_result(logs, records, q
     stub.add_response("get_query_results", {"status": "Complete",
                                             "results": as_insights_returns(local)},
                       {"queryId": "q-1"})
-    got = insights.run_on_cloud(cloud_with(logs=c), query, GROUP, START, END,
+    got = logs_insights.run_on_cloud(cloud_with(logs=c), query, GROUP, START, END,
                                 sleep=lambda s: None)
     pd.testing.assert_frame_equal(got, local, check_dtype=False)
     assert list(got.columns) == list(local.columns)
@@ -112,7 +114,7 @@ def test_run_on_cloud_passes_the_limit(logs):
         "limit": 50})
     stub.add_response("get_query_results", {"status": "Complete", "results": []},
                       {"queryId": "q-2"})
-    got = insights.run_on_cloud(cloud_with(logs=c), "fields srcAddr", GROUP, 0, 60, limit=50)
+    got = logs_insights.run_on_cloud(cloud_with(logs=c), "fields srcAddr", GROUP, 0, 60, limit=50)
     assert list(got.columns) == ["srcAddr"] and len(got) == 0
 
 
@@ -126,7 +128,7 @@ def test_run_on_cloud_raises_when_the_query_does_not_complete(logs, status, word
     stub.add_response("get_query_results", {"status": status, "results": []},
                       {"queryId": "q-1"})
     with pytest.raises(InsightsError, match=f"the Logs Insights query q-1 {words}"):
-        insights.run_on_cloud(cloud_with(logs=c), "stats count(*)", GROUP, START, END,
+        logs_insights.run_on_cloud(cloud_with(logs=c), "stats count(*)", GROUP, START, END,
                               sleep=lambda s: None)
 
 
@@ -138,7 +140,7 @@ def test_run_on_cloud_stops_a_query_that_runs_too_long(logs):
                           {"queryId": "q-1"})
     stub.add_response("stop_query", {"success": True}, {"queryId": "q-1"})
     with pytest.raises(InsightsError, match="still Running after 2 s; it has been stopped"):
-        insights.run_on_cloud(cloud_with(logs=c), "stats count(*)", GROUP, START, END,
+        logs_insights.run_on_cloud(cloud_with(logs=c), "stats count(*)", GROUP, START, END,
                               poll=1, timeout=2, sleep=lambda s: None)
 
 
@@ -148,14 +150,14 @@ def test_run_on_cloud_wraps_client_errors(logs):
                           "Log group does not exist")
     with pytest.raises(InsightsError, match="refused the query on '/course/vpc-flow-logs'.*"
                        "Log group does not exist") as info:
-        insights.run_on_cloud(cloud_with(logs=c), "stats count(*)", GROUP, START, END)
+        logs_insights.run_on_cloud(cloud_with(logs=c), "stats count(*)", GROUP, START, END)
     assert info.value.__cause__ is not None
 
 
 def test_run_on_cloud_checks_the_query_before_sending(logs):
     c, _ = logs  # no response queued: nothing may be sent
     with pytest.raises(InsightsSyntaxError):
-        insights.run_on_cloud(cloud_with(logs=c), "stats count(*) by", GROUP, START, END)
+        logs_insights.run_on_cloud(cloud_with(logs=c), "stats count(*) by", GROUP, START, END)
 
 
 def test_run_on_cloud_warns_about_undiscovered_fields(logs):
@@ -164,7 +166,7 @@ def test_run_on_cloud_warns_about_undiscovered_fields(logs):
     stub.add_response("get_query_results", {"status": "Complete", "results": []},
                       {"queryId": "q-1"})
     with pytest.warns(InsightsFieldWarning, match="Did you mean 'srcAddr'"):
-        insights.run_on_cloud(cloud_with(logs=c), "stats count(*) by srcaddr", GROUP, START,
+        logs_insights.run_on_cloud(cloud_with(logs=c), "stats count(*) by srcaddr", GROUP, START,
                               END)
 
 
@@ -305,7 +307,7 @@ def test_run_athena_polls_pages_and_types(athena):
     stub.add_response("get_query_results", athena_page(columns, [
         ["10.0.0.2", "200", None, None, "false"]], header=False),
         {"QueryExecutionId": "e-1", "NextToken": "t-2"})
-    got = insights.run_athena(cloud_with(athena=c), sql, "course", "s3://course-results/",
+    got = athena_adapter.run_athena(cloud_with(athena=c), sql, "course", "s3://course-results/",
                               sleep=lambda s: None)
     assert list(got.columns) == ["srcaddr", "b", "first", "ratio", "ok"]
     assert got["b"].tolist() == [300, 200] and str(got["b"].dtype) == "Int64"
@@ -322,7 +324,7 @@ def test_run_athena_raises_with_athenas_reason(athena):
         "State": "FAILED", "StateChangeReason": "TABLE_NOT_FOUND: vpc_flow_logs"}}},
         {"QueryExecutionId": "e-2"})
     with pytest.raises(InsightsError, match="ended FAILED: TABLE_NOT_FOUND"):
-        insights.run_athena(cloud_with(athena=c), "SELECT 1", "course", "s3://r/",
+        athena_adapter.run_athena(cloud_with(athena=c), "SELECT 1", "course", "s3://r/",
                             sleep=lambda s: None)
 
 
@@ -334,7 +336,7 @@ def test_run_athena_stops_a_query_that_runs_too_long(athena):
             "State": "QUEUED"}}}, {"QueryExecutionId": "e-3"})
     stub.add_response("stop_query_execution", {}, {"QueryExecutionId": "e-3"})
     with pytest.raises(InsightsError, match="still QUEUED after 1 s"):
-        insights.run_athena(cloud_with(athena=c), "SELECT 1", "course", "s3://r/",
+        athena_adapter.run_athena(cloud_with(athena=c), "SELECT 1", "course", "s3://r/",
                             timeout=1, sleep=lambda s: None)
 
 
@@ -342,10 +344,10 @@ def test_run_athena_wraps_client_errors(athena):
     c, stub = athena
     stub.add_client_error("start_query_execution", "InvalidRequestException", "bad database")
     with pytest.raises(InsightsError, match="Athena refused the query.*bad database"):
-        insights.run_athena(cloud_with(athena=c), "SELECT 1", "nope", "s3://r/")
+        athena_adapter.run_athena(cloud_with(athena=c), "SELECT 1", "nope", "s3://r/")
 
 
 def test_run_athena_offline_says_what_to_do_instead():
     local = Cloud("local", REGION, ACCOUNT, None, {})
     with pytest.raises(InsightsError, match="no Athena.*helpers.insights.run"):
-        insights.run_athena(local, "SELECT 1", "course", "s3://r/")
+        local.athena_query("SELECT 1", "course", "s3://r/")

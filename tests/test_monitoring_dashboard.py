@@ -71,7 +71,7 @@ def frame():
     records = traffic.generate(["lab_download", "web_baseline"], topology=lab, seed=5,
                                duration="1h")
     from helpers import flowlogs
-    from helpers.aws.delivery import FlowLog
+    from helpers.flowlogs.delivery import FlowLog
 
     flow_log = FlowLog("fl-1", lab.vpc_id, "ALL", flowlogs.DEFAULT_FORMAT, "cloud-watch-logs",
                        log_group=GROUP)

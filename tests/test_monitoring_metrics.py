@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from helpers import flowlogs, traffic
-from helpers.aws import delivery
-from helpers.aws.delivery import FlowLog
+from helpers.flowlogs import delivery
+from helpers.flowlogs.delivery import FlowLog
 from helpers.errors import MonitoringError
 from helpers.monitoring import metrics
 from helpers.traffic.topology import Interface

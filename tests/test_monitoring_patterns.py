@@ -15,7 +15,7 @@ import pytest
 from helpers import flowlogs
 from helpers.errors import FilterPatternError, MonitoringError
 from helpers.monitoring import alarms
-from helpers.monitoring.patterns import compile_pattern, metric_datapoints
+from helpers.monitoring.filter_patterns import compile_pattern, metric_datapoints
 
 APACHE = [
     '127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /apache_pb.gif HTTP/1.0" 200 1534',
@@ -109,7 +109,7 @@ def test_the_lessons_reject_pattern_on_aws_example_records(examples):
 
 def test_the_reject_pattern_agrees_with_the_records_on_generated_traffic():
     from helpers import traffic
-    from helpers.aws import delivery
+    from helpers.flowlogs import delivery
 
     records = traffic.generate(["lab_blocked", "port_scan_inbound", "web_baseline"], seed=2,
                                duration="30m")

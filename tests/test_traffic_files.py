@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from helpers import flowlogs, traffic
-from helpers.errors import TrafficError
+from helpers.errors import FlowLogFormatError, TrafficError
 from helpers.traffic import cli
 
 NAME = re.compile(r"123456789012_vpcflowlogs_ap-northeast-2_fl-0a1b2c3d4e5f60000_"
@@ -29,7 +29,7 @@ def _sorted(df):
 
 
 def test_hive_hourly_parquet_tree_reads_back_with_partition_columns(two_days, tmp_path):
-    paths = traffic.write_tree(two_days, tmp_path, hive=True, per_hour=True)
+    paths = flowlogs.write_tree(two_days, tmp_path, hive=True, per_hour=True)
     assert len(paths) == 27 and all(NAME.fullmatch(p.name) for p in paths)
     back = flowlogs.read(tmp_path)
     assert len(back) == len(two_days)
@@ -43,7 +43,7 @@ def test_hive_hourly_parquet_tree_reads_back_with_partition_columns(two_days, tm
 
 
 def test_plain_daily_text_tree_reads_back(two_days, tmp_path):
-    paths = traffic.write_tree(two_days, tmp_path, file_format="plain-text", hive=False)
+    paths = flowlogs.write_tree(two_days, tmp_path, file_format="plain-text", hive=False)
     assert [p.parent.relative_to(tmp_path).as_posix() for p in paths] == [
         f"AWSLogs/123456789012/vpcflowlogs/ap-northeast-2/2021/12/{d}" for d in (20, 21, 22)]
     back = flowlogs.read(tmp_path)
@@ -52,8 +52,8 @@ def test_plain_daily_text_tree_reads_back(two_days, tmp_path):
 
 
 def test_the_same_records_give_the_same_tree(two_days, tmp_path):
-    first = traffic.write_tree(two_days, tmp_path / "a", per_hour=True)
-    second = traffic.write_tree(two_days, tmp_path / "b", per_hour=True)
+    first = flowlogs.write_tree(two_days, tmp_path / "a", per_hour=True)
+    second = flowlogs.write_tree(two_days, tmp_path / "b", per_hour=True)
     assert [p.relative_to(tmp_path / "a") for p in first] == \
         [p.relative_to(tmp_path / "b") for p in second]
 
@@ -61,19 +61,19 @@ def test_the_same_records_give_the_same_tree(two_days, tmp_path):
 def test_text_files_carry_a_header_line(two_days, tmp_path):
     import gzip
 
-    path = traffic.write_tree(two_days.head(100), tmp_path, file_format="plain-text")[0]
+    path = flowlogs.write_tree(two_days.head(100), tmp_path, file_format="plain-text")[0]
     header = gzip.open(path, "rt").readline().split()
     assert header == [c.replace("_", "-") for c in traffic.COLUMNS]
 
 
 def test_write_tree_rejects_an_unknown_format(two_days, tmp_path):
-    with pytest.raises(TrafficError, match="file_format must be 'parquet' or 'plain-text'"):
-        traffic.write_tree(two_days, tmp_path, file_format="csv")
+    with pytest.raises(FlowLogFormatError, match="file_format must be 'parquet' or 'plain-text'"):
+        flowlogs.write_tree(two_days, tmp_path, file_format="csv")
 
 
 def test_write_tree_needs_the_partition_columns(two_days, tmp_path):
-    with pytest.raises(TrafficError, match="no region column"):
-        traffic.write_tree(two_days.drop(columns="region"), tmp_path)
+    with pytest.raises(FlowLogFormatError, match="every record needs region"):
+        flowlogs.write_tree(two_days.drop(columns="region"), tmp_path)
 
 
 def test_the_command_line_writes_a_hive_tree(tmp_path, capsys):

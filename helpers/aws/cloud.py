@@ -1,10 +1,11 @@
 """The ``Cloud`` facade: one object, two backends (the embedded emulator or a real account).
 
 ``connect()`` picks the backend from its argument or the ``COURSE_BACKEND`` environment
-variable (``local``, the default, or ``aws``) and returns a :class:`Cloud` holding boto3
-clients. Everything the course creates is tagged ``course``/``lesson``/``student`` and, with a
-``student`` name, prefixed, so a class can share one account; ``teardown()`` deletes exactly
-what carries the tags.
+variable (``local``, the default, or ``aws``) and returns a :class:`Cloud`. Every AWS action of
+the course is a method of it, so a notebook reaches AWS one way only; each method hands the
+work to the adapter module of its service family beside this one. Everything the course
+creates is tagged ``course``/``lesson``/``student`` and, with a ``student`` name, prefixed, so
+a class can share one account; ``teardown()`` deletes exactly what carries the tags.
 """
 
 from __future__ import annotations
@@ -12,22 +13,35 @@ from __future__ import annotations
 import functools
 import os
 import re
-from dataclasses import dataclass, field
 
 import boto3
 import pandas as pd
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from helpers.aws import emulator
+from helpers import insights
+from helpers.aws import (
+    athena,
+    cloudwatch,
+    emulator,
+    flow_log_setup,
+    lab,
+    logs_insights,
+    run_command,
+    teardown,
+    transport,
+)
+from helpers.aws.account import COURSE, Account
 from helpers.errors import AwsSetupError
+from helpers.flowlogs.delivery import FlowLog
+from helpers.monitoring.alarms import AlarmSpec, MetricFilterSpec
+from helpers.monitoring.evaluate import AlarmTimeline
+from helpers.traffic.topology import Topology
 
 __all__ = ["BACKEND_ENV", "COURSE", "Cloud", "connect"]
 
 BACKEND_ENV = "COURSE_BACKEND"
-COURSE = "day5-3-network-monitoring"
-LESSON = "day5-3"
-SERVICES = ("ec2", "logs", "s3", "iam", "cloudwatch", "sns", "lambda", "sts", "ssm")
+SERVICES = ("ec2", "logs", "s3", "iam", "cloudwatch", "sns", "sts", "ssm", "athena")
 _STUDENT = re.compile(r"[a-z0-9][a-z0-9-]{0,19}")
 
 
@@ -44,21 +58,29 @@ def connect(backend: str | None = None, *, student: str | None = None,
         seed: local backend only: the emulator starts empty and seeded, so resource IDs are
             the same on every run.
 
+    Locally each call starts the emulator afresh: a Cloud from an earlier ``connect()``
+    stops working (its resources are gone) and says so when used.
+
     Raises:
         AwsSetupError: an unknown backend, a malformed student name, or (aws) no usable
             credentials, with what to do about it.
     """
+    if backend is not None and not isinstance(backend, str):
+        raise AwsSetupError(f"backend must be 'local' or 'aws', not {backend!r}")
     choice = (backend or os.environ.get(BACKEND_ENV) or "local").strip().lower()
     if choice not in ("local", "aws"):
         raise AwsSetupError(f"unknown backend {choice!r}: use 'local' (offline emulator) or "
                             f"'aws' (a real account), as an argument or in ${BACKEND_ENV}")
-    if student is not None and not _STUDENT.fullmatch(student):
+    if student is not None and not (isinstance(student, str) and _STUDENT.fullmatch(student)):
         raise AwsSetupError(f"student name {student!r} must be 1-20 lowercase letters, digits "
                             "or hyphens, starting with a letter or digit (it goes into names "
                             "and S3 bucket names)")
     if choice == "local":
-        emulator.reset(seed)
-        return Cloud("local", region, emulator.ACCOUNT_ID, student, _local_clients(region))
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise AwsSetupError(f"seed must be a whole number ≥ 0, not {seed!r}")
+        generation = emulator.reset(seed)
+        return Cloud("local", region, emulator.ACCOUNT_ID, student, _local_clients(region),
+                     generation)
     session = boto3.Session(region_name=region)
     clients = {s: session.client(s, config=_CONFIG) for s in SERVICES}
     try:
@@ -89,136 +111,143 @@ def _local_clients(region: str) -> dict:
     return {s: session.client(s, endpoint_url=url, config=_CONFIG) for s in SERVICES}
 
 
-@dataclass
-class Cloud:
-    """boto3 clients for one backend, plus the course's set-up, delivery and clean-up."""
+class Cloud(Account):
+    """One backend's account, with a method for every AWS action of the course.
 
-    backend: str
-    region: str
-    account_id: str
-    student: str | None
-    clients: dict = field(repr=False)
-    topology: object = field(default=None, repr=False)  # the lab VPC, once set up or found
+    Set-up: :meth:`plan`, :meth:`lab_vpc`, :meth:`ensure_log_group`, :meth:`ensure_role`,
+    :meth:`ensure_bucket`, :meth:`create_flow_log`. Data: :meth:`deliver`,
+    :meth:`read_flow_logs`, :meth:`query`, :meth:`athena_query`. Monitoring:
+    :meth:`put_metrics`, :meth:`read_metrics`, :meth:`put_dashboard`, :meth:`ensure_topic`,
+    :meth:`create_alarms`, :meth:`create_metric_filter`, :meth:`publish_alarm`. Reading back
+    what AWS holds: :meth:`flow_logs`, :meth:`describe_flow_log`, :meth:`log_streams`,
+    :meth:`bucket_keys`, :meth:`log_group`, :meth:`role_policies`. Live traffic and clean-up:
+    :meth:`run_live_traffic`, :meth:`teardown`.
+    """
 
-    # --- clients ----------------------------------------------------------------------------
-    def client(self, service: str):
-        """The boto3 client for ``service`` (ec2, logs, s3, iam, cloudwatch, sns, lambda, ...)."""
-        try:
-            return self.clients[service]
-        except KeyError:
-            raise AwsSetupError(f"no client for {service!r}; available: "
-                                f"{', '.join(self.clients)}") from None
+    # --- the lab ----------------------------------------------------------------------------
+    def plan(self) -> pd.DataFrame:
+        """What the course's set-up would create, and what already exists."""
+        return lab.plan(self)
 
-    ec2 = property(lambda self: self.clients["ec2"])
-    logs = property(lambda self: self.clients["logs"])
-    s3 = property(lambda self: self.clients["s3"])
-    iam = property(lambda self: self.clients["iam"])
-    cloudwatch = property(lambda self: self.clients["cloudwatch"])
-    sns = property(lambda self: self.clients["sns"])
-    lambda_ = property(lambda self: self.clients["lambda"])
-    sts = property(lambda self: self.clients["sts"])
-    ssm = property(lambda self: self.clients["ssm"])
-
-    # --- names and tags ---------------------------------------------------------------------
-    @property
-    def tags(self) -> dict[str, str]:
-        """The tags on everything the course creates."""
-        return {"course": COURSE, "lesson": LESSON, "student": self.student or "none"}
-
-    def name(self, base: str) -> str:
-        """A resource name with the student's prefix, if any."""
-        return f"{self.student}-{base}" if self.student else base
-
-    def tag_list(self, name: str | None = None) -> list[dict[str, str]]:
-        tags = {**self.tags, **({"Name": name} if name else {})}
-        return [{"Key": k, "Value": v} for k, v in tags.items()]
-
-    def tag_filters(self) -> list[dict]:
-        """EC2 ``Filters`` that match the course's resources (for this student)."""
-        return [{"Name": f"tag:{k}", "Values": [v]} for k, v in self.tags.items()]
-
-    def owns(self, tags) -> bool:
-        """Whether tags (a dict or a list of Key/Value pairs) mark a resource as the course's."""
-        if isinstance(tags, list):
-            tags = {t["Key"]: t["Value"] for t in tags}
-        return all(tags.get(k) == v for k, v in self.tags.items())
-
-    def say(self, verb: str, what: str) -> None:
-        """Report one step in one stable line (no times, no random values)."""
-        print(f"{verb:>8}  {what}")
-
-    # --- the lab, flow logs, delivery, clean-up (see the modules beside this one) ------------
-    def lab_vpc(self, create: bool | None = None):
+    def lab_vpc(self, create: bool | None = None) -> Topology:
         """The lab VPC (SAA-Study-VPC) as a Topology: found by name, or created on request.
 
         Local: created when missing. AWS: found; created only with ``create=True``.
         """
-        from helpers.aws import lab
+        if create is not None and not isinstance(create, bool):
+            raise AwsSetupError(f"create must be True, False or None, not {create!r}")
+        return lab.lab_vpc(self, create=self.backend == "local" if create is None else create)
 
-        self.topology = lab.lab_vpc(self, create=self.backend == "local" if create is None
-                                    else create)
-        return self.topology
+    # --- flow logs (실습 1, 3) ----------------------------------------------------------------
+    def log_group_name(self, variant: str | None = None) -> str:
+        """``/aws/vpc/flowlogs`` (student-prefixed), with ``-<variant>`` when given."""
+        return flow_log_setup.log_group_name(self, variant)
 
-    def create_flow_log(self, resource_id: str, **options):
-        """Create (or find) a flow log; see :func:`helpers.aws.flowlog.create_flow_log`."""
-        from helpers.aws import flowlog
+    def ensure_log_group(self, name: str | None = None, retention_days: int = 7) -> str:
+        """The flow-log group with its retention (7 days), created when missing."""
+        return flow_log_setup.ensure_log_group(self, name, retention_days)
 
-        return flowlog.create_flow_log(self, resource_id, **options)
+    def ensure_role(self) -> str:
+        """The flow-log IAM role (trust for vpc-flow-logs, five logs: actions); its ARN."""
+        return flow_log_setup.ensure_role(self)
 
-    def flow_logs(self) -> list:
-        """The course's flow logs in this account, as :class:`~helpers.aws.delivery.FlowLog`."""
-        from helpers.aws import flowlog
+    def ensure_bucket(self, suffix: str | None = None) -> str:
+        """The flow-log S3 bucket with its log-delivery bucket policy; its name."""
+        return flow_log_setup.ensure_bucket(self, suffix)
 
-        return flowlog.course_flow_logs(self)
+    def create_flow_log(self, resource_id: str, **options) -> FlowLog:
+        """Create (or find) a flow log; see :func:`helpers.aws.flow_log_setup.create_flow_log`."""
+        return flow_log_setup.create_flow_log(self, resource_id, **options)
 
-    def deliver(self, records: pd.DataFrame, flow_logs: list | None = None) -> pd.DataFrame:
+    def flow_logs(self) -> list[FlowLog]:
+        """The course's flow logs in this account."""
+        return flow_log_setup.course_flow_logs(self)
+
+    def describe_flow_log(self, flow_log: FlowLog) -> dict:
+        """The flow log as ``DescribeFlowLogs`` returns it (what AWS stored)."""
+        return flow_log_setup.describe_flow_log(self, flow_log)
+
+    def log_group(self, name: str) -> dict:
+        """The log group as ``DescribeLogGroups`` returns it (retention included)."""
+        return flow_log_setup.describe_log_group(self, name)
+
+    def role_policies(self) -> dict:
+        """The flow-log role's trust policy and permissions, read back from IAM."""
+        return flow_log_setup.role_policies(self)
+
+    # --- delivery and reading back (실습 2) -----------------------------------------------------
+    def deliver(self, records: pd.DataFrame, flow_logs: list[FlowLog] | None = None
+                ) -> pd.DataFrame:
         """Local: deliver records as the flow-log service would (to all the course's flow
         logs, or to ``flow_logs``). AWS: nothing to do; the service delivers."""
-        from helpers.aws import transport
-
         return transport.deliver(self, records, flow_logs)
 
-    def read_flow_logs(self, flow_log) -> pd.DataFrame:
+    def read_flow_logs(self, flow_log: FlowLog) -> pd.DataFrame:
         """Read back what a flow log delivered, from CloudWatch Logs or S3."""
-        from helpers.aws import transport
-
         return transport.read_flow_logs(self, flow_log)
 
-    def query(self, text: str, flow_log, *, start=None, end=None) -> pd.DataFrame:
+    def log_streams(self, flow_log: FlowLog) -> list[str]:
+        """The names of the log streams of a flow log's log group (one per interface)."""
+        return transport.log_streams(self, flow_log)
+
+    def bucket_keys(self, flow_log: FlowLog) -> list[str]:
+        """The keys of the files a flow log delivered to its bucket."""
+        return transport.bucket_keys(self, flow_log)
+
+    def query(self, text: str, flow_log: FlowLog, *, start=None, end=None) -> pd.DataFrame:
         """Run a Logs Insights query on a flow log's log group.
 
         AWS: the real service (``StartQuery``), over ``start``–``end`` (default: the last three
         hours). Local: the course's compiler over the records the log group holds, so the
         same cell gives the same kind of table on both backends.
         """
-        from helpers import insights
-
         if self.backend == "aws":
             end = end or pd.Timestamp.now(tz="UTC")
             start = start or end - pd.Timedelta(hours=3)
-            return insights.run_on_cloud(self, text, flow_log.log_group, start, end)
+            return logs_insights.run_on_cloud(self, text, flow_log.log_group, start, end)
         return insights.run(text, self.read_flow_logs(flow_log), log_group=flow_log.log_group)
 
+    def athena_query(self, sql: str, database: str, output_location: str, **options
+                     ) -> pd.DataFrame:
+        """Run SQL on Athena (aws backend); see :func:`helpers.aws.athena.run_athena`."""
+        return athena.run_athena(self, sql, database, output_location, **options)
+
+    # --- CloudWatch and SNS -----------------------------------------------------------------
+    def put_metrics(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Local: store derived metrics with ``PutMetricData``. AWS: the services publish."""
+        return cloudwatch.put_metrics(self, frame)
+
+    def read_metrics(self, start, end, **options) -> pd.DataFrame:
+        """Read metrics with ``GetMetricData``; see :func:`helpers.aws.cloudwatch.read_metrics`."""
+        return cloudwatch.read_metrics(self, start, end, **options)
+
+    def put_dashboard(self, body: dict, name: str | None = None) -> str:
+        """Create or update the dashboard (default ``VPC-Network-Monitoring``); its name."""
+        return cloudwatch.put_dashboard(self, body, name)
+
+    def ensure_topic(self, email: str = "student@example.com") -> str:
+        """The course's SNS topic with an e-mail subscription; its ARN."""
+        return cloudwatch.ensure_topic(self, email=email)
+
+    def create_alarms(self, alarms: list[AlarmSpec], *, topic_arn: str | None = None,
+                      email: str = "student@example.com") -> pd.DataFrame:
+        """Create (or find) alarms notifying the course's SNS topic; one row per alarm."""
+        return cloudwatch.create_alarms(self, alarms, topic_arn=topic_arn, email=email)
+
+    def create_metric_filter(self, spec: MetricFilterSpec | None = None) -> MetricFilterSpec:
+        """Create (or find) a metric filter; without ``spec``, the course's reject counter."""
+        return cloudwatch.create_metric_filter(self, spec)
+
+    def publish_alarm(self, timeline: AlarmTimeline, topic_arn: str | None = None
+                      ) -> pd.DataFrame:
+        """Local: send an evaluated alarm's notifications to SNS and set its final state."""
+        return cloudwatch.publish_alarm(self, timeline, topic_arn)
+
+    # --- live traffic and clean-up ----------------------------------------------------------
     def run_live_traffic(self, name: str, **options) -> str:
-        """AWS: run a lab-2 script on its instance (:func:`helpers.aws.live.run_live_traffic`)."""
-        from helpers.aws import live
+        """AWS: run a lab-2 script on its instance (see :mod:`helpers.aws.run_command`)."""
+        return run_command.run_live_traffic(self, name, **options)
 
-        return live.run_live_traffic(self, name, **options)
-
-    def plan(self) -> pd.DataFrame:
-        """What the course's set-up would create, and what already exists."""
-        from helpers.aws import lab
-
-        return lab.plan(self)
-
-    def teardown(self) -> pd.DataFrame:
+    def teardown(self, *, delete_other_objects: bool = False) -> pd.DataFrame:
         """Delete everything the course created (by its tags), in dependency order."""
-        from helpers.aws import cleanup
-
-        return cleanup.teardown(self)
-
-
-def describe_error(err: ClientError) -> str:
-    """'Code: message' of a botocore ClientError."""
-    error = err.response.get("Error", {})
-    return f"{error.get('Code', 'Error')}: {error.get('Message', err)}"
+        return teardown.teardown(self, delete_other_objects=delete_other_objects)

@@ -14,7 +14,11 @@ import urllib.request
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-__all__ = ["ACCOUNT_ID", "CREDENTIALS", "endpoint", "lesson_clock", "reset"]
+import boto3
+import time_machine
+from moto.server import ThreadedMotoServer
+
+__all__ = ["ACCOUNT_ID", "CREDENTIALS", "endpoint", "generation", "lesson_clock", "reset"]
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -22,6 +26,7 @@ CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing
 _lock = threading.Lock()
 _server = None
 _url: str | None = None
+_generation = 0  # how many resets so far: a Cloud made before the latest one is stale
 
 
 def endpoint() -> str:
@@ -29,8 +34,6 @@ def endpoint() -> str:
     global _server, _url
     with _lock:
         if _url is None:
-            from moto.server import ThreadedMotoServer
-
             # Silence the per-request log lines the development server prints.
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
             _server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -48,18 +51,27 @@ def _warm_up(url: str) -> None:
     random generator its IDs come from; a seed set before that point would not give the same
     IDs as a seed set after it. Warming up at start makes every seeded reset alike.
     """
-    import boto3
-
     session = boto3.Session(region_name="us-east-1", **CREDENTIALS)
     session.client("ec2", endpoint_url=url).describe_vpcs()
 
 
-def reset(seed: int = 0) -> None:
-    """Forget every resource and seed the ID generator, so the next IDs are reproducible."""
+def reset(seed: int = 0) -> int:
+    """Forget every resource and seed the ID generator, so the next IDs are reproducible.
+
+    Returns the new generation number (see :func:`generation`).
+    """
+    global _generation
     for path in ("/moto-api/reset", f"/moto-api/seed?a={seed}"):
         request = urllib.request.Request(endpoint() + path, method="POST")
         with urllib.request.urlopen(request, timeout=30):
             pass
+    _generation += 1
+    return _generation
+
+
+def generation() -> int:
+    """How many times the emulator has been reset in this process."""
+    return _generation
 
 
 @contextmanager
@@ -72,8 +84,6 @@ def lesson_clock(at: int | float | datetime):
     with the clock at that date: the emulator then accepts them exactly as CloudWatch Logs
     would have on the day.
     """
-    import time_machine
-
     when = at if isinstance(at, datetime) else datetime.fromtimestamp(at, tz=timezone.utc)
     with time_machine.travel(when, tick=True):
         yield

@@ -12,6 +12,8 @@ from dataclasses import replace
 
 import pandas as pd
 
+from helpers.aws.account import Account
+from helpers.aws.ec2_resources import find
 from helpers.errors import AwsSetupError
 from helpers.traffic.topology import (
     ALL,
@@ -35,37 +37,37 @@ EC2_TRUST = {"Version": "2012-10-17", "Statement": [{
     "Action": "sts:AssumeRole"}]}
 
 
-def plan(cloud) -> pd.DataFrame:
+def plan(cloud: Account) -> pd.DataFrame:
     """One row per resource of the lab: its type, name and whether it exists already."""
     rows = []
-    vpc = _find(cloud, "vpc", cloud.name(LAB.vpc_name))
+    vpc = find(cloud, "vpc", cloud.name(LAB.vpc_name))
     rows.append(("VPC", cloud.name(LAB.vpc_name), vpc))
     for name, cidr, *_ in LAB.subnets:
-        rows.append(("Subnet", f"{cloud.name(name)} ({cidr})", _find(cloud, "subnet",
+        rows.append(("Subnet", f"{cloud.name(name)} ({cidr})", find(cloud, "subnet",
                                                                       cloud.name(name))))
-    rows.append(("InternetGateway", cloud.name("igw"), _find(cloud, "internet-gateway",
+    rows.append(("InternetGateway", cloud.name("igw"), find(cloud, "internet-gateway",
                                                              cloud.name("igw"))))
-    rows.append(("NatGateway", cloud.name("nat"), _find(cloud, "natgateway", cloud.name("nat"))))
+    rows.append(("NatGateway", cloud.name("nat"), find(cloud, "natgateway", cloud.name("nat"))))
     for name, *_ in LAB.security_groups:
-        rows.append(("SecurityGroup", cloud.name(name), _find(cloud, "security-group",
+        rows.append(("SecurityGroup", cloud.name(name), find(cloud, "security-group",
                                                               cloud.name(name))))
     for name, *_ in LAB.network_acls:
-        rows.append(("NetworkAcl", cloud.name(name), _find(cloud, "network-acl", cloud.name(name))))
+        rows.append(("NetworkAcl", cloud.name(name), find(cloud, "network-acl", cloud.name(name))))
     if cloud.backend == "aws":  # only real instances can run commands (live traffic)
         rows.append(("InstanceProfile", cloud.name(INSTANCE_ROLE),
                      _instance_profile(cloud, cloud.name(INSTANCE_ROLE))))
     for role, *_ in LAB.instances:
         rows.append(("Instance", f"{cloud.name(role)} ({INSTANCE_TYPE})",
-                     _find(cloud, "instance", cloud.name(role))))
+                     find(cloud, "instance", cloud.name(role))))
     table = pd.DataFrame(rows, columns=["resource", "name", "id"])
     table["status"] = table["id"].map(lambda i: "exists" if i else "will be created")
     return table
 
 
-def lab_vpc(cloud, *, create: bool) -> Topology:
+def lab_vpc(cloud: Account, *, create: bool) -> Topology:
     """Find the lab VPC, creating what is missing when ``create`` is true."""
     vpc_name = cloud.name(LAB.vpc_name)
-    vpc_id = _find(cloud, "vpc", vpc_name)
+    vpc_id = find(cloud, "vpc", vpc_name)
     if vpc_id is None and not create:
         raise AwsSetupError(
             f"no VPC named {vpc_name!r} with the course's tags in {cloud.region}. "
@@ -75,7 +77,7 @@ def lab_vpc(cloud, *, create: bool) -> Topology:
     return build.run(vpc_id)
 
 
-def _instance_profile(cloud, name: str) -> str | None:
+def _instance_profile(cloud: Account, name: str) -> str | None:
     """ARN of the course's instance profile with this name, or None."""
     try:
         profile = cloud.iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"]
@@ -84,46 +86,14 @@ def _instance_profile(cloud, name: str) -> str | None:
     return profile["Arn"] if cloud.owns(profile.get("Tags", [])) else None
 
 
-def _find(cloud, kind: str, name: str) -> str | None:
-    """ID of the course's resource of this kind with this Name tag, or None."""
-    ec2 = cloud.ec2
-    filters = cloud.tag_filters() + [{"Name": "tag:Name", "Values": [name]}]
-    if kind == "vpc":
-        found = [v["VpcId"] for v in ec2.describe_vpcs(Filters=filters)["Vpcs"]]
-    elif kind == "subnet":
-        found = [s["SubnetId"] for s in ec2.describe_subnets(Filters=filters)["Subnets"]]
-    elif kind == "internet-gateway":
-        found = [g["InternetGatewayId"] for g in
-                 ec2.describe_internet_gateways(Filters=filters)["InternetGateways"]]
-    elif kind == "natgateway":
-        found = [n["NatGatewayId"] for n in ec2.describe_nat_gateways(Filters=filters)
-                 ["NatGateways"] if n["State"] not in ("deleting", "deleted", "failed")]
-    elif kind == "security-group":
-        found = [g["GroupId"] for g in ec2.describe_security_groups(Filters=filters)
-                 ["SecurityGroups"]]
-    elif kind == "network-acl":
-        found = [a["NetworkAclId"] for a in ec2.describe_network_acls(Filters=filters)
-                 ["NetworkAcls"]]
-    elif kind == "route-table":
-        found = [r["RouteTableId"] for r in ec2.describe_route_tables(Filters=filters)
-                 ["RouteTables"]]
-    elif kind == "instance":
-        found = [i["InstanceId"] for r in ec2.describe_instances(Filters=filters + [
-            {"Name": "instance-state-name", "Values": ["pending", "running", "stopped"]}])
-            ["Reservations"] for i in r["Instances"]]
-    else:  # pragma: no cover - programming error
-        raise ValueError(kind)
-    return found[0] if found else None
-
-
 class _Builder:
     """Find-or-create each part of the lab in order, reporting every step."""
 
-    def __init__(self, cloud, create: bool):
+    def __init__(self, cloud: Account, create: bool):
         self.cloud, self.ec2, self.create = cloud, cloud.ec2, create
 
     def ensure(self, kind: str, name: str, make) -> str:
-        found = _find(self.cloud, kind, name)
+        found = find(self.cloud, kind, name)
         if found:
             self.cloud.say("exists", f"{kind} {name} ({found})")
             return found

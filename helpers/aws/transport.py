@@ -11,35 +11,51 @@ from __future__ import annotations
 import shutil
 
 import pandas as pd
+from botocore.exceptions import ClientError
 from tqdm import tqdm
 
 from helpers import flowlogs
-from helpers.aws import delivery, emulator
-from helpers.aws.delivery import FlowLog
+from helpers.aws import emulator
+from helpers.aws.account import Account, describe_error
 from helpers.errors import AwsSetupError
+from helpers.flowlogs import delivery
+from helpers.flowlogs.delivery import FlowLog
 from helpers.paths import ROOT
 
-__all__ = ["CACHE", "deliver", "read_flow_logs"]
+__all__ = ["CACHE", "bucket_keys", "deliver", "log_streams", "read_flow_logs"]
 
 CACHE = ROOT / "course-work" / "s3-cache"
 DELIVERY_DELAY = 300  # seconds after a record's end: about when CloudWatch Logs has it
 PROGRESS_ABOVE = 200  # PutLogEvents calls; fewer run without a progress bar
 
 
-def deliver(cloud, records: pd.DataFrame, flow_logs: list[FlowLog] | None = None
+REPORT = ["flow_log", "destination", "captured", "accepted", "rejected", "containers"]
+NEEDED = ("interface_id", "start", "end", "action")
+
+
+def deliver(cloud: Account, records: pd.DataFrame, flow_logs: list[FlowLog] | None = None
             ) -> pd.DataFrame:
     """Deliver ``records`` to the course's flow logs (or only ``flow_logs``); one row each.
 
     The report says how many records each flow log captured, how many the destination
     accepted and rejected, and into how many streams or objects they went. Nothing is dropped
     without being counted. Delivering the same records twice delivers them twice, as the
-    service would for traffic that happened twice.
+    service would for traffic that happened twice. Each record's interface is looked up in
+    the account (``DescribeNetworkInterfaces``) to find its subnet and VPC, as the service
+    knows them.
+
+    Raises:
+        AwsSetupError: records that are not a frame of flow-log records, or that name
+            interfaces the account does not have.
     """
     if cloud.backend == "aws":
         print("On AWS the flow-log service delivers by itself: about 5 minutes to CloudWatch "
               "Logs and 10 minutes to S3 after each aggregation interval.")
-        return pd.DataFrame(columns=["flow_log", "destination", "captured", "accepted",
-                                     "rejected", "containers"])
+        return pd.DataFrame(columns=REPORT)
+    _check_records(records)
+    if records.empty:
+        print("No records to deliver.")
+        return pd.DataFrame(columns=REPORT)
     interfaces = _interfaces(cloud, records)
     rows = []
     # The events carry the lesson's date; the emulator, like CloudWatch Logs, refuses events
@@ -53,24 +69,59 @@ def deliver(cloud, records: pd.DataFrame, flow_logs: list[FlowLog] | None = None
                 accepted, rejected, containers = _to_bucket(cloud, flow_log, chosen)
             rows.append((flow_log.flow_log_id, _where(flow_log), len(chosen), accepted,
                          rejected, containers))
-    report = pd.DataFrame(rows, columns=["flow_log", "destination", "captured", "accepted",
-                                         "rejected", "containers"])
+    report = pd.DataFrame(rows, columns=REPORT)
     if report["rejected"].any():
         print("Some records were rejected by their destination; see the 'rejected' column.")
     return report
 
 
-def read_flow_logs(cloud, flow_log: FlowLog) -> pd.DataFrame:
-    """The records a flow log delivered, parsed with its format (typed as flowlogs.read)."""
+def read_flow_logs(cloud: Account, flow_log: FlowLog) -> pd.DataFrame:
+    """The records a flow log delivered, parsed with its format (typed as flowlogs.read).
+
+    Raises:
+        AwsSetupError: not a flow log, or its log group or bucket is gone.
+    """
+    _check_flow_log(flow_log)
     if flow_log.destination_type == "cloud-watch-logs":
-        return _from_log_group(cloud, flow_log)
-    return _from_bucket(cloud, flow_log)
+        return _guarded(flow_log, lambda: _from_log_group(cloud, flow_log))
+    return _guarded(flow_log, lambda: _from_bucket(cloud, flow_log))
+
+
+def _check_flow_log(flow_log, destination: str | None = None) -> None:
+    if not isinstance(flow_log, FlowLog):
+        raise AwsSetupError(f"flow_log must be a FlowLog (what cloud.create_flow_log returns), "
+                            f"not {type(flow_log).__name__}")
+    if destination and flow_log.destination_type != destination:
+        raise AwsSetupError(f"flow log {flow_log.flow_log_id} delivers to "
+                            f"{flow_log.destination_type}, not {destination}")
+
+
+def _guarded(flow_log: FlowLog, read):
+    """Run ``read``; a resource that is gone becomes a course error saying what to do."""
+    try:
+        return read()
+    except ClientError as err:
+        raise AwsSetupError(f"cannot read {flow_log.flow_log_id} from {_where(flow_log)}: "
+                            f"{describe_error(err)}. Was it deleted (cloud.teardown())? "
+                            "Create the flow log again and deliver to it.") from err
+
+
+def log_streams(cloud: Account, flow_log: FlowLog) -> list[str]:
+    """The log streams of a flow log's log group, sorted (one per network interface)."""
+    _check_flow_log(flow_log, "cloud-watch-logs")
+    return _guarded(flow_log, lambda: sorted(_streams(cloud, flow_log.log_group)))
+
+
+def bucket_keys(cloud: Account, flow_log: FlowLog) -> list[str]:
+    """The keys of the files a flow log delivered to its bucket, sorted."""
+    _check_flow_log(flow_log, "s3")
+    return _guarded(flow_log, lambda: sorted(_keys(cloud, flow_log)))
 
 
 # --- CloudWatch Logs --------------------------------------------------------------------------
 
 
-def _to_log_group(cloud, flow_log: FlowLog, records: pd.DataFrame) -> tuple[int, int, int]:
+def _to_log_group(cloud: Account, flow_log: FlowLog, records: pd.DataFrame) -> tuple[int, int, int]:
     events = delivery.log_events(records, flow_log.log_format)
     existing = _streams(cloud, flow_log.log_group)
     accepted = rejected = 0
@@ -103,7 +154,7 @@ def _refused(info: dict, size: int) -> int:
     return len(refused)
 
 
-def _streams(cloud, log_group: str) -> set[str]:
+def _streams(cloud: Account, log_group: str) -> set[str]:
     names = set()
     for page in cloud.logs.get_paginator("describe_log_streams").paginate(
             logGroupName=log_group):
@@ -111,7 +162,7 @@ def _streams(cloud, log_group: str) -> set[str]:
     return names
 
 
-def _from_log_group(cloud, flow_log: FlowLog) -> pd.DataFrame:
+def _from_log_group(cloud: Account, flow_log: FlowLog) -> pd.DataFrame:
     messages = []
     for stream in sorted(_streams(cloud, flow_log.log_group)):
         token = None
@@ -131,22 +182,17 @@ def _from_log_group(cloud, flow_log: FlowLog) -> pd.DataFrame:
 # --- S3 ---------------------------------------------------------------------------------------
 
 
-def _to_bucket(cloud, flow_log: FlowLog, records: pd.DataFrame) -> tuple[int, int, int]:
+def _to_bucket(cloud: Account, flow_log: FlowLog, records: pd.DataFrame) -> tuple[int, int, int]:
     objects = delivery.s3_objects(records, flow_log, cloud.account_id, cloud.region)
     for key, body, _ in objects:
         cloud.s3.put_object(Bucket=flow_log.bucket, Key=key, Body=body)
     return sum(n for *_, n in objects), 0, len(objects)
 
 
-def _from_bucket(cloud, flow_log: FlowLog) -> pd.DataFrame:
+def _from_bucket(cloud: Account, flow_log: FlowLog) -> pd.DataFrame:
     """Mirror the flow log's objects into a local cache, then read the tree with DuckDB."""
     folder = CACHE / flow_log.bucket / flow_log.flow_log_id
-    keys = {}
-    for page in cloud.s3.get_paginator("list_objects_v2").paginate(
-            Bucket=flow_log.bucket, Prefix="AWSLogs/"):
-        for item in page.get("Contents", []):
-            if f"_{flow_log.flow_log_id}_" in item["Key"]:
-                keys[item["Key"]] = item["Size"]
+    keys = _keys(cloud, flow_log)
     if not keys:
         raise AwsSetupError(f"no files from {flow_log.flow_log_id} in s3://{flow_log.bucket} "
                             "yet (AWS delivers to S3 about 10 minutes after the traffic)")
@@ -166,6 +212,17 @@ def _from_bucket(cloud, flow_log: FlowLog) -> pd.DataFrame:
     return flowlogs.read(folder, flow_log.log_format)
 
 
+def _keys(cloud: Account, flow_log: FlowLog) -> dict[str, int]:
+    """Key → size of the flow log's files in its bucket."""
+    keys = {}
+    for page in cloud.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=flow_log.bucket, Prefix="AWSLogs/"):
+        for item in page.get("Contents", []):
+            if f"_{flow_log.flow_log_id}_" in item["Key"]:
+                keys[item["Key"]] = item["Size"]
+    return keys
+
+
 def clear_cache() -> None:
     """Delete the local S3 cache (``course-work/s3-cache``)."""
     shutil.rmtree(CACHE, ignore_errors=True)
@@ -174,18 +231,34 @@ def clear_cache() -> None:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _interfaces(cloud, records: pd.DataFrame) -> pd.DataFrame:
-    """interface → subnet and VPC, from the records' v3 fields or the lab topology."""
-    if {"subnet_id", "vpc_id"} <= set(records.columns):
-        pairs = records[["interface_id", "subnet_id", "vpc_id"]].dropna().drop_duplicates(
-            "interface_id")
-        return pairs.astype(str).reset_index(drop=True)
-    topology = cloud.topology
-    if topology is None:
-        raise AwsSetupError("records without subnet_id/vpc_id columns need the lab topology: "
-                            "call cloud.lab_vpc() first")
-    return pd.DataFrame([(e.eni_id, e.subnet_id, topology.vpc_id) for e in topology.interfaces],
-                        columns=["interface_id", "subnet_id", "vpc_id"])
+def _check_records(records) -> None:
+    if not isinstance(records, pd.DataFrame):
+        raise AwsSetupError(f"records must be a DataFrame of flow-log records (from "
+                            f"traffic.generate or flowlogs.read), not {type(records).__name__}")
+    missing = [c for c in NEEDED if c not in records.columns]
+    if missing:
+        raise AwsSetupError(f"the records lack the column(s) {', '.join(missing)}: delivery "
+                            "needs each record's interface, times and action (use records "
+                            "from traffic.generate or flowlogs.read)")
+
+
+def _interfaces(cloud: Account, records: pd.DataFrame) -> pd.DataFrame:
+    """interface → subnet and VPC, from the account's network interfaces."""
+    wanted = sorted(records["interface_id"].dropna().astype(str).unique())
+    found = []
+    for page in cloud.ec2.get_paginator("describe_network_interfaces").paginate(
+            Filters=[{"Name": "network-interface-id", "Values": wanted}]):
+        found += [(n["NetworkInterfaceId"], n["SubnetId"], n["VpcId"])
+                  for n in page["NetworkInterfaces"]]
+    unknown = sorted(set(wanted) - {eni for eni, _, _ in found})
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5
+                                          else "")
+        raise AwsSetupError(
+            f"the records come from network interfaces this account does not have: {shown}. "
+            "Generate them for the lab in this account: traffic.generate(topology="
+            "cloud.lab_vpc(), ...)")
+    return pd.DataFrame(found, columns=["interface_id", "subnet_id", "vpc_id"])
 
 
 def _where(flow_log: FlowLog) -> str:

@@ -1,6 +1,8 @@
-"""VPC Flow Logs records: the field registry, parsing, and reading/writing AWS's files."""
+"""VPC Flow Logs records: the field registry, parsing, reading/writing AWS's files and S3
+trees, and what a flow log delivers (:mod:`helpers.flowlogs.delivery`)."""
 
 from helpers.errors import FlowLogFormatError, FlowLogParseError, FlowLogReadError
+from helpers.flowlogs.delivery import FlowLog
 from helpers.flowlogs.examples import Example, examples_frame, load_examples
 from helpers.flowlogs.fields import (
     DEFAULT_FORMAT,
@@ -21,18 +23,22 @@ from helpers.flowlogs.io import (
     write_text,
 )
 from helpers.flowlogs.parse import add_times, parse_lines
+from helpers.flowlogs.tree import DEFAULT_FLOW_LOG_ID, check_flow_log_id, write_tree
 
 __all__ = [
+    "DEFAULT_FLOW_LOG_ID",
     "DEFAULT_FORMAT",
     "Example",
     "FIELDS",
     "PARTITION_COLUMNS",
     "Field",
+    "FlowLog",
     "FlowLogFormatError",
     "FlowLogParseError",
     "FlowLogReadError",
     "add_times",
     "arrow_schema",
+    "check_flow_log_id",
     "examples_frame",
     "field",
     "field_table",
@@ -45,4 +51,5 @@ __all__ = [
     "read",
     "write_parquet",
     "write_text",
+    "write_tree",
 ]

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.errors import FlowLogReadError
+from helpers.flowlogs.parse import parse_lines
 from helpers.paths import EXAMPLES
 
 __all__ = ["EXAMPLES_FILE", "Example", "examples_frame", "load_examples"]
@@ -66,7 +67,5 @@ def examples_frame(examples: list[Example]) -> pd.DataFrame:
 
     An ``expect`` column keeps AWS's explanation of each record.
     """
-    from helpers.flowlogs.parse import parse_lines
-
     frames = [parse_lines([e.record], e.log_format).assign(expect=e.expect) for e in examples]
     return pd.concat(frames, ignore_index=True)

@@ -1,8 +1,10 @@
 """CloudWatch Logs Insights queries, compiled to SQL and run offline (DuckDB) or on Athena.
 
 The pipeline: ``grammar.lark`` → :mod:`parser` (syntax tree of :mod:`ast` nodes) →
-:mod:`compiler` (a sqlglot SELECT, one function per command) → :mod:`runner` (DuckDB) or
-:mod:`athena` / :mod:`cloud` (AWS). A notebook needs only what is listed here::
+:mod:`compiler` (a sqlglot SELECT, one function per command) → :mod:`runner` (DuckDB).
+:mod:`athena_table` writes the Athena table over S3 Parquet flow logs. Pure computation: the
+same query runs on AWS through ``cloud.query`` (Logs Insights) and ``cloud.athena_query``
+(Athena), in :mod:`helpers.aws`. A notebook needs only what is listed here::
 
     from helpers import insights
     insights.run("stats sum(bytes) as b by srcAddr | sort b desc | limit 10", records)
@@ -10,8 +12,7 @@ The pipeline: ``grammar.lark`` → :mod:`parser` (syntax tree of :mod:`ast` node
 """
 
 from helpers.errors import InsightsError, InsightsSyntaxError
-from helpers.insights.athena import athena_ddl, run_athena
-from helpers.insights.cloud import run_on_cloud
+from helpers.insights.athena_table import athena_ddl
 from helpers.insights.parser import parse
 from helpers.insights.runner import run, run_sql, to_sql
 from helpers.insights.schema import InsightsFieldWarning, InsightsPeriodWarning, InsightsWarning
@@ -25,8 +26,6 @@ __all__ = [
     "athena_ddl",
     "parse",
     "run",
-    "run_athena",
-    "run_on_cloud",
     "run_sql",
     "to_sql",
 ]

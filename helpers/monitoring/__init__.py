@@ -1,21 +1,23 @@
 """CloudWatch network monitoring (lesson section 📈): NAT-gateway metrics, the dashboard, alarms.
 
-    from helpers.monitoring import alarms, dashboard, evaluate, metrics, patterns
+    from helpers.monitoring import alarms, dashboard, evaluate, filter_patterns, metrics
 
 - :mod:`~helpers.monitoring.metrics`: ``AWS/NATGateway`` and ``AWS/Logs`` metrics derived from
-  flow-log records; put into the emulator, or read from CloudWatch.
-- :mod:`~helpers.monitoring.dashboard`: the ``VPC-Network-Monitoring`` dashboard body, stored
-  with ``PutDashboard`` and drawn locally.
+  flow-log records.
+- :mod:`~helpers.monitoring.dashboard`: the ``VPC-Network-Monitoring`` dashboard body, and its
+  drawing from a metrics frame.
 - :mod:`~helpers.monitoring.alarms`: the lesson's alarms and the reject-counting metric filter.
-- :mod:`~helpers.monitoring.patterns`: a local evaluator of CloudWatch filter patterns.
+- :mod:`~helpers.monitoring.filter_patterns`: a local evaluator of CloudWatch filter patterns.
 - :mod:`~helpers.monitoring.evaluate`: a local alarm evaluator (state timeline, SNS messages).
 
-The emulator stores metrics, dashboards, alarms and metric filters but computes none of them;
-these modules do that work offline, and the same cells read the real services on AWS.
+Pure computation: nothing here calls AWS. The emulator stores metrics, dashboards, alarms and
+metric filters but computes none of them, so these modules do that work offline; the
+``Cloud`` methods (``cloud.put_metrics``, ``cloud.create_alarms``, ...) store the results,
+and on AWS the same cells read what the real services computed.
 """
 
 from helpers.errors import FilterPatternError, MonitoringError
-from helpers.monitoring import alarms, dashboard, evaluate, metrics, names, patterns
+from helpers.monitoring import alarms, dashboard, evaluate, filter_patterns, metrics, names
 from helpers.monitoring.alarms import AlarmSpec, MetricFilterSpec
 from helpers.monitoring.evaluate import AlarmTimeline
 
@@ -29,6 +31,6 @@ __all__ = [
     "dashboard",
     "evaluate",
     "metrics",
+    "filter_patterns",
     "names",
-    "patterns",
 ]

@@ -2,8 +2,9 @@
 
 Pure configuration first: :class:`AlarmSpec` and :class:`MetricFilterSpec` are frozen values
 that say exactly what ``PutMetricAlarm`` and ``PutMetricFilter`` receive, checked against the
-API's rules; :func:`lesson_alarms` and :func:`rejects_filter` build the lesson's. Then thin,
-idempotent adapters create them (with an SNS e-mail topic) in the emulator or a real account.
+API's rules; :func:`lesson_alarms` and :func:`rejects_filter` build the lesson's.
+``cloud.create_alarms`` and ``cloud.create_metric_filter`` (:mod:`helpers.aws.cloudwatch`)
+create them in the emulator or a real account.
 
 What the lesson leaves out, and the specs put right:
 
@@ -18,15 +19,14 @@ What the lesson leaves out, and the specs put right:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from helpers.errors import AwsSetupError, MonitoringError
+from helpers.errors import MonitoringError
 from helpers.monitoring import names
+from helpers.monitoring.filter_patterns import compile_pattern, metric_datapoints
 from helpers.monitoring.names import LOGS, NAT
-from helpers.monitoring.patterns import compile_pattern, metric_datapoints
 
 __all__ = [
     "AlarmSpec",
@@ -35,9 +35,6 @@ __all__ = [
     "REJECTS_PATTERN",
     "STATISTICS",
     "TREAT_MISSING",
-    "create_alarms",
-    "create_metric_filter",
-    "ensure_topic",
     "lesson_alarms",
     "rejects_filter",
 ]
@@ -227,162 +224,3 @@ def lesson_alarms(nat_gateway_id: str, log_group: str, *, prefix: str | None = N
                   rejects.namespace, rejects.metric, "Sum", 60, 1, 100, "GreaterThanThreshold",
                   treat_missing_data="notBreaching"),
     ]
-
-
-# --- adapters ---------------------------------------------------------------------------------
-
-
-def ensure_topic(cloud, *, email: str = "student@example.com", name: str | None = None) -> str:
-    """The course's SNS topic (tagged, student-prefixed) with an e-mail subscription; its ARN.
-
-    Found by name first, so running it again creates nothing. On AWS the address receives a
-    confirmation e-mail; the subscription stays pending until the link in it is followed.
-
-    Raises:
-        AwsSetupError: a topic of that name exists without the course's tags.
-    """
-    sns, topic = cloud.sns, cloud.name(name or names.TOPIC)
-    arn = None
-    for page in sns.get_paginator("list_topics").paginate():
-        for item in page["Topics"]:
-            if item["TopicArn"].rsplit(":", 1)[-1] == topic:
-                arn = item["TopicArn"]
-    if arn:
-        if not cloud.owns(sns.list_tags_for_resource(ResourceArn=arn).get("Tags", [])):
-            raise AwsSetupError(f"SNS topic {topic!r} exists but was not created by the "
-                                "course; the course will not use it. Use "
-                                "connect(student=...) for a prefixed name.")
-        cloud.say("exists", f"SNS topic {topic}")
-    else:
-        arn = sns.create_topic(Name=topic, Tags=cloud.tag_list())["TopicArn"]
-        cloud.say("created", f"SNS topic {topic}")
-    subscribed = []
-    for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn):
-        subscribed += [s["Endpoint"] for s in page["Subscriptions"] if s["Protocol"] == "email"]
-    if email in subscribed:
-        cloud.say("exists", f"e-mail subscription {email}")
-    else:
-        sns.subscribe(TopicArn=arn, Protocol="email", Endpoint=email)
-        cloud.say("created", f"e-mail subscription {email}")
-        if cloud.backend == "aws":
-            print(f"AWS sent a confirmation e-mail to {email}: notifications arrive once you "
-                  "follow its link.")
-    return arn
-
-
-def create_alarms(cloud, alarms: list[AlarmSpec] | None = None, *,
-                  email: str = "student@example.com", topic_arn: str | None = None
-                  ) -> pd.DataFrame:
-    """Create (or find) the alarms, each notifying the course's SNS topic; one row per alarm.
-
-    Without ``alarms``, the lesson's (:func:`lesson_alarms`) for the lab's NAT gateway
-    (``cloud.lab_vpc()`` first) and the flow-log group. An alarm that exists with the same
-    settings is left alone ("exists"); one with other settings is updated; one without the
-    course's tags is refused. Alarms carry the course's tags.
-    """
-    if alarms is None:
-        alarms = _lesson_alarms_for(cloud)
-    arn = topic_arn or ensure_topic(cloud, email=email)
-    cw = cloud.cloudwatch
-    existing = {}
-    wanted = [a.name for a in alarms]
-    for begin in range(0, len(wanted), 100):  # DescribeAlarms takes up to 100 names
-        for alarm in cw.describe_alarms(AlarmNames=wanted[begin:begin + 100],
-                                        AlarmTypes=["MetricAlarm"])["MetricAlarms"]:
-            existing[alarm["AlarmName"]] = alarm
-    rows = []
-    for spec in alarms:
-        args = spec.to_api([arn])
-        found = existing.get(spec.name)
-        if found is not None:
-            tags = cw.list_tags_for_resource(ResourceARN=found["AlarmArn"]).get("Tags", [])
-            if not cloud.owns(tags):
-                raise AwsSetupError(f"alarm {spec.name!r} exists but was not created by the "
-                                    "course; the course will not change it. Use "
-                                    "connect(student=...) for prefixed names.")
-        if found is not None and _same_alarm(found, args):
-            status = "exists"
-        else:
-            cw.put_metric_alarm(**args, Tags=cloud.tag_list())
-            status = "created" if found is None else "updated"
-        cloud.say(status, f"alarm {spec.name} ({spec.metric} {_symbol(spec.comparison)} "
-                          f"{_plain(spec.threshold)})")
-        rows.append((spec.name, spec.namespace, spec.metric, spec.statistic, spec.period,
-                     f"{spec.m}/{spec.evaluation_periods}", _symbol(spec.comparison),
-                     spec.threshold, spec.treat_missing_data, status))
-    return pd.DataFrame(rows, columns=["alarm", "namespace", "metric", "statistic", "period",
-                                       "datapoints", "comparison", "threshold",
-                                       "treat_missing_data", "status"])
-
-
-def _lesson_alarms_for(cloud) -> list[AlarmSpec]:
-    from helpers.aws import flowlog
-
-    if cloud.topology is None:
-        raise AwsSetupError("the lesson's alarms watch the lab's NAT gateway: call "
-                            "cloud.lab_vpc() first (or pass alarms=...)")
-    return lesson_alarms(cloud.topology.nat_gateway_id, flowlog.log_group_name(cloud),
-                         prefix=cloud.student)
-
-
-_COMPARED = ("AlarmDescription", "AlarmActions", "Namespace", "MetricName", "Statistic",
-             "Period", "EvaluationPeriods", "DatapointsToAlarm", "Threshold",
-             "ComparisonOperator", "TreatMissingData")
-
-
-def _same_alarm(found: dict, args: dict) -> bool:
-    if any(found.get(k) != args.get(k) for k in _COMPARED):
-        return False
-    dims = sorted((d["Name"], d["Value"]) for d in found.get("Dimensions", []))
-    return dims == sorted((d["Name"], d["Value"]) for d in args["Dimensions"])
-
-
-def _plain(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else repr(float(number))
-
-
-def _symbol(comparison: str) -> str:
-    return {"GreaterThanThreshold": ">", "GreaterThanOrEqualToThreshold": ">=",
-            "LessThanThreshold": "<", "LessThanOrEqualToThreshold": "<="}[comparison]
-
-
-def create_metric_filter(cloud, spec: MetricFilterSpec | None = None) -> MetricFilterSpec:
-    """Create (or find) the metric filter; without ``spec``, the reject counter
-    (:func:`rejects_filter`) on the course's flow-log group. Returns the spec.
-
-    Metric filters carry no tags; the course recognises its own by name.
-
-    Raises:
-        AwsSetupError: the log group does not exist yet.
-    """
-    if spec is None:
-        from helpers.aws import flowlog
-
-        spec = rejects_filter(flowlog.log_group_name(cloud), prefix=cloud.student)
-    logs, args = cloud.logs, spec.to_api()
-    groups = logs.describe_log_groups(logGroupNamePrefix=spec.log_group)["logGroups"]
-    if not any(g["logGroupName"] == spec.log_group for g in groups):
-        raise AwsSetupError(f"log group {spec.log_group!r} does not exist: create it first "
-                            "(cloud.create_flow_log(...) or flowlog.ensure_log_group(cloud))")
-    found = logs.describe_metric_filters(logGroupName=spec.log_group,
-                                         filterNamePrefix=spec.name)["metricFilters"]
-    same = [f for f in found if f["filterName"] == spec.name]
-    if same and _same_filter(same[0], args):
-        status = "exists"
-    else:
-        if same:  # PutMetricFilter replaces a filter of the same name; the emulator adds one
-            logs.delete_metric_filter(logGroupName=spec.log_group, filterName=spec.name)
-        logs.put_metric_filter(**args)
-        status = "updated" if same else "created"
-    cloud.say(status, f"metric filter {spec.name} on {spec.log_group} → "
-                      f"{spec.namespace} {spec.metric}")
-    return spec
-
-
-def _same_filter(found: dict, args: dict) -> bool:
-    if found.get("filterPattern") != args["filterPattern"]:
-        return False
-    have = found.get("metricTransformations", [{}])[0]
-    want = args["metricTransformations"][0]
-    return all(json.dumps(have.get(k)) == json.dumps(want.get(k))
-               for k in ("metricName", "metricNamespace", "metricValue", "defaultValue"))

@@ -5,13 +5,11 @@ Structure and Syntax"
 (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html):
 a ``widgets`` array on a grid 24 units wide, each metric widget with ``metrics`` (arrays of
 namespace, metric name, then dimension name/value pairs), ``view``, ``stat``, ``period``,
-``region`` and ``title``. :func:`put_dashboard` stores it; :func:`draw` renders the same body
+``region`` and ``title``. ``cloud.put_dashboard`` stores it; :func:`draw` renders the same body
 from a metrics frame with matplotlib, so a student offline sees what the console would show.
 """
 
 from __future__ import annotations
-
-import json
 
 import pandas as pd
 from matplotlib import dates as mdates
@@ -21,10 +19,9 @@ from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from helpers import plots
 from helpers.errors import MonitoringError
-from helpers.monitoring import names
 from helpers.monitoring.names import LOGS, NAT
 
-__all__ = ["dashboard_body", "draw", "draw_alarms", "put_dashboard"]
+__all__ = ["dashboard_body", "draw", "draw_alarms"]
 
 _AGGREGATE = {"Sum": "sum", "Maximum": "max", "Minimum": "min", "Average": "mean",
               "SampleCount": "count"}
@@ -79,33 +76,6 @@ def _iso(value) -> str:
     stamp = pd.Timestamp(value)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-def put_dashboard(cloud, body: dict, name: str | None = None) -> str:
-    """Create or update the dashboard (default ``VPC-Network-Monitoring``, student-prefixed).
-
-    Reports "exists" when the stored body is the same. Dashboards carry no tags; the course's
-    teardown finds its own by name. Returns the dashboard's name.
-
-    Raises:
-        MonitoringError: CloudWatch found the body invalid (its messages are included).
-    """
-    name = cloud.name(name or names.DASHBOARD)
-    cw = cloud.cloudwatch
-    try:
-        stored = json.loads(cw.get_dashboard(DashboardName=name)["DashboardBody"])
-    except cw.exceptions.ResourceNotFound:
-        stored = None
-    if stored == body:
-        cloud.say("exists", f"dashboard {name}")
-        return name
-    result = cw.put_dashboard(DashboardName=name, DashboardBody=json.dumps(body))
-    problems = result.get("DashboardValidationMessages", [])
-    if problems:
-        listed = "; ".join(f"{p.get('DataPath', '')}: {p.get('Message', '')}" for p in problems)
-        raise MonitoringError(f"CloudWatch found dashboard {name!r} invalid: {listed}")
-    cloud.say("created" if stored is None else "updated", f"dashboard {name}")
-    return name
 
 
 def draw(body: dict, metrics: pd.DataFrame, *, width: float = 13.0) -> Figure:

@@ -27,14 +27,12 @@ its sections "Evaluating an alarm" and "Configuring how CloudWatch alarms treat 
   them.
 
 Everything is vectorised over the evaluation times; only the reasons of the (few) transitions
-are formatted one by one. :func:`publish` sends the notification of each transition to ALARM
-to the alarm's SNS topic in the emulator, in the JSON shape CloudWatch uses, and sets the
-emulator's alarm to the final state.
+are formatted one by one. :func:`notification` is the JSON CloudWatch publishes to SNS on a
+transition to ALARM; ``cloud.publish_alarm`` sends those of a timeline to the emulator's topic.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,7 +47,6 @@ __all__ = [
     "evaluate_alarm",
     "evaluate_datapoints",
     "notification",
-    "publish",
 ]
 
 STATES = ("OK", "ALARM", "INSUFFICIENT_DATA")
@@ -357,47 +354,3 @@ def notification(alarm: AlarmSpec, transition, *, account_id: str, region: str,
             "EvaluateLowSampleCountPercentile": "",
         },
     }
-
-
-def publish(cloud, timeline: AlarmTimeline, topic_arn: str | None = None) -> pd.DataFrame:
-    """Local: notify the alarm's SNS topic of each transition to ALARM, then set its state.
-
-    The emulator never evaluates alarms, so this does CloudWatch's part: one ``sns.publish``
-    per transition to ALARM (subject ``ALARM: "<name>" in <region>``, the JSON of
-    :func:`notification`), then ``set_alarm_state`` to the timeline's final state so that
-    ``describe_alarms`` shows it. ``topic_arn`` defaults to the alarm's own actions.
-    AWS: nothing to do; CloudWatch evaluates and notifies by itself.
-
-    Returns:
-        One row per notification: time, alarm, subject.
-    """
-    columns = ["time", "alarm", "subject"]
-    if cloud.backend == "aws":
-        print("On AWS, CloudWatch evaluates the alarm every minute and notifies its SNS topic "
-              "itself; see the alarm's History tab.")
-        return pd.DataFrame(columns=columns)
-    alarm = timeline.alarm
-    found = cloud.cloudwatch.describe_alarms(AlarmNames=[alarm.name])["MetricAlarms"]
-    if not found:
-        raise MonitoringError(f"alarm {alarm.name!r} does not exist in the emulator: create it "
-                              "first (alarms.create_alarms)")
-    actions = [topic_arn] if topic_arn else found[0].get("AlarmActions", [])
-    region_name = REGION_NAMES.get(cloud.region, cloud.region)
-    rows = []
-    for message in timeline.notifications(account_id=cloud.account_id, region=cloud.region,
-                                          actions=actions):
-        subject = f'ALARM: "{alarm.name}" in {region_name}'[:100]
-        for arn in actions:
-            if arn.startswith("arn:aws:sns:"):
-                cloud.sns.publish(TopicArn=arn, Subject=subject, Message=json.dumps(message))
-        rows.append((message["StateChangeTime"], alarm.name, subject))
-        cloud.say("notified", f"{subject} at {message['StateChangeTime']}")
-    last = timeline.transitions.iloc[-1] if len(timeline.transitions) else None
-    reason = last["reason"] if last is not None else "Unchecked: no evaluation yet"
-    cloud.cloudwatch.set_alarm_state(
-        AlarmName=alarm.name, StateValue=timeline.state, StateReason=reason[:1023],
-        StateReasonData=json.dumps({"version": "1.0", "period": alarm.period,
-                                    "statistic": alarm.statistic,
-                                    "threshold": float(alarm.threshold)}))
-    cloud.say("state", f"alarm {alarm.name} → {timeline.state}")
-    return pd.DataFrame(rows, columns=columns)

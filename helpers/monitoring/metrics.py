@@ -1,4 +1,4 @@
-"""NAT-gateway and log-group metrics from flow-log records; put into or read from CloudWatch.
+"""NAT-gateway and log-group metrics from flow-log records (``cloud.put_metrics`` stores them).
 
 The emulator stores metrics but no service publishes any, so the course derives them from the
 same records it delivers, with AWS's definitions:
@@ -53,13 +53,12 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
 
-from helpers.aws import delivery, emulator
 from helpers.errors import MonitoringError
+from helpers.flowlogs import delivery
 from helpers.monitoring.names import LOGS, NAT
 from helpers.traffic.rules import ipv4_to_int
 
@@ -71,8 +70,6 @@ __all__ = [
     "log_events",
     "log_group_metrics",
     "nat_metrics",
-    "put_metrics",
-    "read_metrics",
     "series",
 ]
 
@@ -325,16 +322,16 @@ def _tidy(minutes, metric: MetricDef, dimension_value: str, values) -> pd.DataFr
 def log_group_metrics(records: pd.DataFrame, flow_log, topology=None) -> pd.DataFrame:
     """``IncomingLogEvents`` and ``IncomingBytes`` of a flow log's log group, per minute.
 
-    Recomputes the events the flow log delivers (:func:`helpers.aws.delivery.captured` and
-    :func:`~helpers.aws.delivery.log_events`), binned by the event timestamp (the record's
-    start). Bytes count each message plus 26, as :func:`~helpers.aws.delivery.ingested_bytes`
+    Recomputes the events the flow log delivers (:func:`helpers.flowlogs.delivery.captured` and
+    :func:`~helpers.flowlogs.delivery.log_events`), binned by the event timestamp (the record's
+    start). Bytes count each message plus 26, as :func:`~helpers.flowlogs.delivery.ingested_bytes`
     does. Minutes without events have **no datapoint**, as in CloudWatch: that is why an alarm
     on ``IncomingLogEvents < 1`` needs ``TreatMissingData=breaching``. (AWS counts events when
     they arrive, about 5 minutes after the traffic; the course keeps the traffic's minute.)
 
     Args:
         records: flow-log records; with ``subnet_id``/``vpc_id`` columns, or pass ``topology``.
-        flow_log: a :class:`helpers.aws.FlowLog` with a CloudWatch Logs destination.
+        flow_log: a :class:`helpers.flowlogs.FlowLog` with a CloudWatch Logs destination.
         topology: maps interfaces to subnets and the VPC when the records cannot.
 
     Raises:
@@ -359,7 +356,7 @@ def log_events(records: pd.DataFrame, flow_log, topology=None) -> pd.DataFrame:
     """The CloudWatch Logs events a flow log delivers for these records.
 
     ``log_stream``, ``timestamp`` (ms) and ``message``, as
-    :func:`helpers.aws.delivery.log_events` makes them from the records the flow log captures;
+    :func:`helpers.flowlogs.delivery.log_events` makes them from the records the flow log captures;
     a metric filter (:meth:`helpers.monitoring.alarms.MetricFilterSpec.datapoints`) reads them.
     """
     if flow_log.destination_type != "cloud-watch-logs":
@@ -390,124 +387,3 @@ def series(frame: pd.DataFrame, metric: str, *, namespace: str | None = None,
     if dimension_value is not None:
         rows = rows[rows["dimension_value"] == dimension_value]
     return rows.set_index("timestamp")["value"].sort_index().rename(metric)
-
-
-# --- CloudWatch I/O ---------------------------------------------------------------------------
-
-
-def put_metrics(cloud, frame: pd.DataFrame) -> pd.DataFrame:
-    """Local: put the frame's datapoints into the emulator with ``PutMetricData``.
-
-    Batches of at most 1,000 datapoints per call (the API's limit), one namespace per call,
-    each sent with the process clock at the batch's last minute: CloudWatch, like the emulator,
-    refuses datapoints older than two weeks
-    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html).
-
-    AWS: nothing is sent. ``AWS/`` namespaces are reserved for AWS's services, which publish
-    these metrics themselves; read them with :func:`read_metrics`.
-
-    Returns:
-        One row per namespace: how many metrics, datapoints and calls.
-    """
-    columns = ["namespace", "metrics", "datapoints", "calls"]
-    if cloud.backend == "aws":
-        print("On AWS the NAT gateway and CloudWatch Logs publish these metrics themselves "
-              "(namespaces starting with AWS/ are reserved); read them with read_metrics().")
-        return pd.DataFrame(columns=columns)
-    missing = [c for c in COLUMNS if c not in frame.columns]
-    if missing:
-        raise MonitoringError(f"the metrics frame lacks {', '.join(missing)}; build it with "
-                              "nat_metrics() or log_group_metrics()")
-    rows = []
-    for namespace, part in frame.sort_values("timestamp", kind="stable").groupby(
-            "namespace", sort=True):
-        datums = _datums(part)
-        calls = 0
-        for begin in range(0, len(datums), MAX_DATUMS):
-            batch = datums[begin:begin + MAX_DATUMS]
-            with emulator.lesson_clock(max(d["Timestamp"] for d in batch).timestamp() + 60):
-                cloud.cloudwatch.put_metric_data(Namespace=namespace, MetricData=batch)
-            calls += 1
-        rows.append((namespace, part["metric"].nunique(), len(datums), calls))
-        cloud.say("put", f"{len(datums)} datapoints of {part['metric'].nunique()} metrics "
-                         f"in {namespace}")
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _datums(part: pd.DataFrame) -> list[dict]:
-    datums = []
-    for ts, metric, dim, value, val, unit in zip(
-            part["timestamp"], part["metric"], part["dimension"], part["dimension_value"],
-            part["value"], part["unit"]):
-        datum = {"MetricName": metric, "Timestamp": ts.to_pydatetime(), "Value": float(val),
-                 "Unit": unit}
-        if isinstance(dim, str):
-            datum["Dimensions"] = [{"Name": dim, "Value": str(value)}]
-        datums.append(datum)
-    return datums
-
-
-def read_metrics(cloud, start, end, *, nat_gateway_id: str | None = None,
-                 log_group: str | None = None, period: int = 60, extra=()) -> pd.DataFrame:
-    """Read metrics back with ``GetMetricData``: the real ones on AWS, the put ones locally.
-
-    Args:
-        start, end: the time range (datetimes, ISO text or epoch seconds; UTC).
-        nat_gateway_id: read the 14 ``AWS/NATGateway`` metrics of this NAT gateway.
-        log_group: read ``IncomingLogEvents`` and ``IncomingBytes`` of this log group.
-        period: seconds per datapoint (60 gives the per-minute values).
-        extra: more metrics, as ``(namespace, metric, dimension, value, statistic)`` tuples
-            (dimension and value None for a metric without dimensions).
-
-    Returns:
-        The tidy frame (:data:`COLUMNS`), each value aggregated over ``period`` with the
-        metric's statistic (Sum, or Maximum for ``ActiveConnectionCount``).
-    """
-    wanted = []
-    if nat_gateway_id:
-        wanted += [(m.namespace, m.name, m.dimension, nat_gateway_id, m.statistic, m.unit)
-                   for m in METRICS.values() if m.namespace == NAT]
-    if log_group:
-        wanted += [(m.namespace, m.name, m.dimension, log_group, m.statistic, m.unit)
-                   for m in METRICS.values() if m.namespace == LOGS]
-    wanted += [(*item, None) for item in extra]
-    if not wanted:
-        raise MonitoringError("nothing to read: pass nat_gateway_id, log_group or extra")
-    queries = []
-    for i, (namespace, metric, dim, value, stat, _) in enumerate(wanted):
-        spec = {"Namespace": namespace, "MetricName": metric}
-        if dim:
-            spec["Dimensions"] = [{"Name": dim, "Value": value}]
-        queries.append({"Id": f"m{i}", "MetricStat": {"Metric": spec, "Period": period,
-                                                       "Stat": stat}, "ReturnData": True})
-    found: dict[str, tuple[list, list]] = {q["Id"]: ([], []) for q in queries}
-    args = dict(MetricDataQueries=queries, StartTime=_when(start), EndTime=_when(end),
-                ScanBy="TimestampAscending")
-    while True:
-        page = cloud.cloudwatch.get_metric_data(**args)
-        for result in page["MetricDataResults"]:
-            stamps, values = found[result["Id"]]
-            stamps += result.get("Timestamps", [])
-            values += result.get("Values", [])
-        if not page.get("NextToken"):
-            break
-        args["NextToken"] = page["NextToken"]
-    frames = []
-    for i, (namespace, metric, dim, value, _, unit) in enumerate(wanted):
-        stamps, values = found[f"m{i}"]
-        frames.append(pd.DataFrame({
-            "timestamp": pd.to_datetime(pd.Series(stamps, dtype=object), utc=True),
-            "namespace": namespace, "metric": metric, "dimension": dim,
-            "dimension_value": value, "value": np.asarray(values, dtype=float),
-            "unit": unit or (METRICS[metric].unit if metric in METRICS else "None")}))
-    table = pd.concat(frames, ignore_index=True)
-    return table.sort_values(["metric", "timestamp"], ignore_index=True)
-
-
-def _when(value) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return datetime.fromtimestamp(float(value), tz=timezone.utc)
-    stamp = pd.Timestamp(value)
-    return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp).to_pydatetime()

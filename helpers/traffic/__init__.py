@@ -2,12 +2,11 @@
 
 ``generate()`` returns flow-log records as AWS would write them for the lesson's scenarios
 (lab 2's commands, a web baseline, scans, brute force, DDoS, exfiltration), deterministic for
-a seed; ``write_tree()`` writes them as AWS's S3 files; ``live_script()`` returns the shell
-scripts that make the same traffic on real EC2 instances.
+a seed; ``helpers.flowlogs.write_tree()`` writes them as AWS's S3 files. ``live_script()``
+returns the shell scripts that make the same traffic on real EC2 instances.
 """
 
 from helpers.errors import TrafficError
-from helpers.traffic.files import write_tree
 from helpers.traffic.generator import COLUMNS, LABELS, generate
 from helpers.traffic.live import SCRIPTS, live_script
 from helpers.traffic.rules import allowed, check, evaluate, int_to_ipv4, ipv4_to_int
@@ -33,5 +32,4 @@ __all__ = [
     "int_to_ipv4",
     "ipv4_to_int",
     "live_script",
-    "write_tree",
 ]

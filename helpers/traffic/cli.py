@@ -16,7 +16,7 @@ from pathlib import Path
 
 from helpers import flowlogs
 from helpers.errors import CourseError
-from helpers.traffic.files import DEFAULT_FLOW_LOG_ID, write_tree
+from helpers.flowlogs.tree import DEFAULT_FLOW_LOG_ID, write_tree
 from helpers.traffic.generator import generate
 from helpers.traffic.scenarios import DEFAULT_SCENARIOS, SCENARIOS
 

@@ -1,4 +1,4 @@
-"""Athena: the table over AWS's Parquet flow-log files, and running SQL on it.
+"""Athena: the table over AWS's Parquet flow-log files (the DDL; pure text, no AWS call).
 
 ``athena_ddl`` writes the ``CREATE EXTERNAL TABLE`` for flow logs delivered to S3 as Parquet
 with Hive-compatible prefixes (``AWSLogs/aws-account-id=…/aws-service=vpcflowlogs/
@@ -12,22 +12,17 @@ the partition columns are named like :data:`helpers.flowlogs.PARTITION_COLUMNS`,
 ``storage.location.template`` maps them onto AWS's ``key=value`` folder names.
 
 ``helpers.insights.to_sql(query, dialect="athena", table=...)`` gives the Trino SQL for such a
-table; ``run_athena`` runs it with boto3's Athena client.
+table; ``cloud.athena_query`` (:mod:`helpers.aws.athena`) runs it on Athena.
 """
 
 from __future__ import annotations
 
 import re
-import time
 
-import boto3
-import pandas as pd
-from botocore.exceptions import BotoCoreError, ClientError
-
-from helpers.errors import AwsSetupError, InsightsError
+from helpers.errors import AwsSetupError
 from helpers.flowlogs.fields import FIELDS
 
-__all__ = ["athena_ddl", "run_athena"]
+__all__ = ["athena_ddl"]
 
 _TYPES = {"INT_32": "int", "INT_64": "bigint", "STRING": "string"}
 _TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
@@ -116,106 +111,3 @@ def athena_ddl(table: str, bucket: str, prefix: str = "", *, account, region,
 def _check(pattern: re.Pattern, value, what: str, valid: str) -> None:
     if not isinstance(value, str) or not pattern.fullmatch(value):
         raise AwsSetupError(f"{value!r} is not a valid {what}: use {valid}")
-
-
-# --- running ------------------------------------------------------------------------------------
-
-_FAILED = ("FAILED", "CANCELLED")
-_INTEGERS = ("tinyint", "smallint", "integer", "int", "bigint")
-_FLOATS = ("double", "float", "real", "decimal")
-
-
-def run_athena(cloud, sql: str, database: str, output_location: str, *,
-               workgroup: str | None = None, poll: float = 1.0, timeout: float = 600.0,
-               sleep=time.sleep) -> pd.DataFrame:
-    """Run SQL on Athena and return the result typed by Athena's column types.
-
-    Args:
-        cloud: a :class:`helpers.aws.Cloud`; its ``athena`` client if it has one, else a
-            client for its region from the default credential chain (aws backend only:
-            the offline emulator has no Athena).
-        sql: the query (e.g. from ``to_sql(query, dialect="athena", table=...)``).
-        database: the Glue database holding the table.
-        output_location: ``s3://bucket/prefix/`` where Athena writes results.
-        workgroup: the Athena workgroup, if not the default.
-        poll: seconds between status checks; timeout: give up (and stop the query) after so
-            many seconds; sleep: the waiting function (tests pass a no-op).
-
-    Raises:
-        InsightsError: Athena refused, failed, cancelled or timed out, with its reason.
-    """
-    athena = _client(cloud)
-    args = dict(QueryString=sql, QueryExecutionContext={"Database": database},
-                ResultConfiguration={"OutputLocation": output_location})
-    if workgroup:
-        args["WorkGroup"] = workgroup
-    try:
-        query_id = athena.start_query_execution(**args)["QueryExecutionId"]
-        waited = 0.0
-        while True:
-            status = athena.get_query_execution(QueryExecutionId=query_id)[
-                "QueryExecution"]["Status"]
-            state = status["State"]
-            if state == "SUCCEEDED":
-                break
-            if state in _FAILED:
-                reason = status.get("StateChangeReason", "no reason given")
-                raise InsightsError(f"the Athena query {query_id} ended {state}: {reason}")
-            if waited >= timeout:
-                athena.stop_query_execution(QueryExecutionId=query_id)
-                raise InsightsError(f"the Athena query {query_id} was still {state} after "
-                                    f"{timeout:g} s; it has been stopped")
-            sleep(poll)
-            waited += poll
-        return _results(athena, query_id)
-    except (ClientError, BotoCoreError) as err:
-        raise InsightsError(f"Athena refused the query: {err}") from err
-
-
-def _client(cloud):
-    clients = getattr(cloud, "clients", {}) or {}
-    if "athena" in clients:
-        return clients["athena"]
-    if getattr(cloud, "backend", "aws") == "local":
-        raise InsightsError("the offline emulator has no Athena: run the same query on the "
-                            "records with helpers.insights.run (DuckDB), or connect to AWS")
-    return boto3.Session(region_name=cloud.region).client("athena")
-
-
-def _results(athena, query_id: str) -> pd.DataFrame:
-    rows, columns, token = [], None, None
-    while True:
-        args = {"QueryExecutionId": query_id}
-        if token:
-            args["NextToken"] = token
-        page = athena.get_query_results(**args)
-        result = page["ResultSet"]
-        if columns is None:
-            columns = [(c["Name"], c.get("Type", "varchar").lower())
-                       for c in result["ResultSetMetadata"]["ColumnInfo"]]
-            data = result["Rows"][1:]  # the first row repeats the column names
-        else:
-            data = result["Rows"]
-        rows += [[cell.get("VarCharValue") for cell in row["Data"]] for row in data]
-        token = page.get("NextToken")
-        if not token:
-            break
-    frame = {}
-    for i, (name, kind) in enumerate(columns):
-        frame[name] = _typed([row[i] for row in rows], kind)
-    return pd.DataFrame(frame, columns=[name for name, _ in columns])
-
-
-def _typed(values: list, kind: str) -> pd.Series:
-    base = kind.split("(")[0].strip()
-    if base in _INTEGERS:
-        return pd.to_numeric(pd.Series(values, dtype=object)).astype("Int64")
-    if base in _FLOATS:
-        return pd.to_numeric(pd.Series(values, dtype=object)).astype("float64")
-    if base == "boolean":
-        return pd.Series([None if v is None else v == "true" for v in values],
-                         dtype="boolean")
-    if base.startswith("timestamp"):
-        text = [None if v is None else v.removesuffix(" UTC") for v in values]
-        return pd.Series(pd.to_datetime(text, utc=True), dtype="datetime64[ms, UTC]")
-    return pd.Series(values, dtype=pd.StringDtype("pyarrow"))

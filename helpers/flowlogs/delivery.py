@@ -1,8 +1,9 @@
 """What the flow-log service delivers, computed from records and a flow log's settings.
 
 Pure functions, no AWS calls: which records a flow log captures, the CloudWatch Logs events
-and ``PutLogEvents`` batches it would send, and the S3 objects (keys and bodies) it would write.
-``helpers.aws.transport`` sends the result to the emulator or reads back what AWS delivered.
+and ``PutLogEvents`` batches it would send, and the S3 objects (keys and bodies) it would write
+(through :func:`helpers.flowlogs.tree.write_tree`, the one S3-tree writer). ``helpers.aws``
+sends the result to the emulator, or reads back what AWS delivered.
 
 AWS rules followed here:
 - A flow log captures the network interfaces of its resource (VPC, subnet or one interface)
@@ -23,20 +24,21 @@ AWS rules followed here:
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from helpers import flowlogs
-from helpers.flowlogs import layout
+from helpers.errors import FlowLogFormatError
+from helpers.flowlogs.fields import format_version
+from helpers.flowlogs.io import format_lines
+from helpers.flowlogs.tree import write_tree
 
 __all__ = [
     "FlowLog",
+    "RESOURCE_TYPES",
     "as_written",
     "MAX_BATCH_BYTES",
     "MAX_BATCH_EVENTS",
@@ -52,6 +54,8 @@ MAX_BATCH_BYTES = 1_048_576
 EVENT_OVERHEAD = 26  # bytes PutLogEvents counts for each event besides its message
 MAX_BATCH_SPAN_MS = 24 * 3600 * 1000
 S3_FILE_INTERVAL = 300  # seconds: the service publishes a file every 5 minutes
+RESOURCE_TYPES = {"vpc": "VPC", "subnet": "Subnet", "eni": "NetworkInterface"}
+"""A flow log's ``ResourceType`` by the prefix of the resource's ID."""
 
 
 @dataclass(frozen=True)
@@ -72,8 +76,12 @@ class FlowLog:
 
     @property
     def resource_type(self) -> str:
-        kind = self.resource_id.split("-")[0]
-        return {"vpc": "VPC", "subnet": "Subnet", "eni": "NetworkInterface"}[kind]
+        """``VPC``, ``Subnet`` or ``NetworkInterface``, from the resource ID's prefix."""
+        kind = RESOURCE_TYPES.get(self.resource_id.split("-")[0])
+        if kind is None:
+            raise FlowLogFormatError(f"resource {self.resource_id!r} is not a VPC, subnet or "
+                                     "network interface ID (vpc-…, subnet-…, eni-…)")
+        return kind
 
 
 def captured(records: pd.DataFrame, flow_log: FlowLog, interfaces: pd.DataFrame
@@ -104,7 +112,7 @@ def as_written(records: pd.DataFrame, log_format: str) -> pd.DataFrame:
     """
     if "version" not in records.columns:
         return records
-    return records.assign(version=pd.array([flowlogs.format_version(log_format)] * len(records),
+    return records.assign(version=pd.array([format_version(log_format)] * len(records),
                                            dtype="Int32"))
 
 
@@ -113,7 +121,7 @@ def log_events(records: pd.DataFrame, log_format: str) -> pd.DataFrame:
 
     Sorted by stream, then timestamp, as ``PutLogEvents`` needs them.
     """
-    lines = flowlogs.format_lines(as_written(records, log_format), log_format)
+    lines = format_lines(as_written(records, log_format), log_format)
     events = pd.DataFrame({
         "log_stream": records["interface_id"].astype(str).to_numpy(),
         "timestamp": records["start"].astype("int64").to_numpy() * 1000,
@@ -127,7 +135,7 @@ def ingested_bytes(records: pd.DataFrame, log_format: str) -> int:
 
     The same count ``PutLogEvents`` uses for its batch limit; ingestion is billed on it.
     """
-    messages = flowlogs.format_lines(as_written(records, log_format), log_format)
+    messages = format_lines(as_written(records, log_format), log_format)
     lengths = pc.binary_length(messages).to_numpy(zero_copy_only=False)
     return int(lengths.sum()) + EVENT_OVERHEAD * len(records)
 
@@ -158,27 +166,16 @@ def s3_objects(records: pd.DataFrame, flow_log: FlowLog, account_id: str, region
                ) -> list[tuple[str, bytes, int]]:
     """The files a flow log writes for these records: ``(key, body, record_count)``.
 
-    Records are grouped into 5-minute files by start time. The hash in the name is derived
-    from the body, so equal records give equal keys.
+    One file per 5 minutes of record start times, laid out as the flow log's options say, by
+    the same writer as every S3 tree of the course; equal records give equal keys and bodies.
     """
-    windows = (records["start"].astype("int64").to_numpy() // S3_FILE_INTERVAL) * S3_FILE_INTERVAL
-    objects = []
-    for window in np.unique(windows):
-        part = records[windows == window]
-        body = _file_body(part, flow_log)
-        digest = hashlib.sha1(body).hexdigest()[:8]
-        key = layout.s3_key(account_id, region, int(window), flow_log_id=flow_log.flow_log_id,
-                            digest=digest, hive=flow_log.hive_compatible,
-                            per_hour=flow_log.per_hour, file_format=flow_log.file_format)
-        objects.append((key, body, len(part)))
-    return objects
-
-
-def _file_body(records: pd.DataFrame, flow_log: FlowLog) -> bytes:
-    records = as_written(records, flow_log.log_format)
+    windows = records["start"].astype("int64").to_numpy() // S3_FILE_INTERVAL
+    counts = np.unique(windows, return_counts=True)[1]
     with tempfile.TemporaryDirectory() as tmp:
-        if flow_log.file_format == "parquet":
-            path = flowlogs.write_parquet(records, Path(tmp) / "f.parquet", flow_log.log_format)
-        else:
-            path = flowlogs.write_text(records, Path(tmp) / "f.log.gz", flow_log.log_format)
-        return path.read_bytes()
+        paths = write_tree(records, tmp, log_format=flow_log.log_format,
+                           file_format=flow_log.file_format, hive=flow_log.hive_compatible,
+                           per_hour=flow_log.per_hour, file_interval=S3_FILE_INTERVAL,
+                           flow_log_id=flow_log.flow_log_id, account_id=account_id,
+                           region=region, progress=False)
+        return [(path.relative_to(tmp).as_posix(), path.read_bytes(), int(count))
+                for path, count in zip(paths, counts)]

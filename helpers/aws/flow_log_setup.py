@@ -9,15 +9,17 @@ delivery honours them and a later session reads them back.
 from __future__ import annotations
 
 import json
+import re
+import urllib.parse
 from dataclasses import replace
 
 from botocore.exceptions import ClientError
 
 from helpers import flowlogs
 from helpers.aws import policies
-from helpers.aws.cloud import describe_error
-from helpers.aws.delivery import FlowLog
+from helpers.aws.account import Account, describe_error
 from helpers.errors import AwsSetupError, FlowLogFormatError
+from helpers.flowlogs.delivery import RESOURCE_TYPES, FlowLog
 
 __all__ = [
     "LOG_GROUP",
@@ -35,20 +37,61 @@ RETENTION_DAYS = 7
 ROLE = "flowlogsRole"
 BUCKET = "saa-study-flowlogs"
 OPTIONS_TAG = "course-destination-options"
-_RESOURCE_TYPES = {"vpc": "VPC", "subnet": "Subnet", "eni": "NetworkInterface"}
+# CreateLogGroup: 1-512 characters from a-z, A-Z, 0-9, '_', '-', '/', '.', '#'
+# (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html)
+_LOG_GROUP = re.compile(r"[A-Za-z0-9_\-/.#]{1,512}")
+# S3 bucket names: 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a
+# letter or digit (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+# PutRetentionPolicy accepts only these day counts.
+RETENTION_CHOICES = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
+                     1827, 2192, 2557, 2922, 3288, 3653)
 
 
-def log_group_name(cloud, variant: str | None = None) -> str:
+def log_group_name(cloud: Account, variant: str | None = None) -> str:
     """``/aws/vpc/flowlogs`` (or ``/aws/vpc/<student>/flowlogs``), with ``-<variant>`` added."""
     name = LOG_GROUP if not cloud.student else f"/aws/vpc/{cloud.student}/flowlogs"
+    if variant is not None:
+        check_log_group(f"{name}-{variant}", "variant")
     return f"{name}-{variant}" if variant else name
 
 
-def ensure_log_group(cloud, name: str | None = None, retention_days: int = RETENTION_DAYS) -> str:
-    """The log group (default ``/aws/vpc/flowlogs``) with its retention, created if missing."""
-    name = name or log_group_name(cloud)
+def check_log_group(name, what: str = "log_group") -> str:
+    """The name unchanged if CloudWatch Logs would accept it, else an AwsSetupError."""
+    if not isinstance(name, str) or not _LOG_GROUP.fullmatch(name):
+        raise AwsSetupError(f"{what}: {name!r} is not a valid log-group name: 1-512 characters "
+                            "from letters, digits and _ - / . # (e.g. '/aws/vpc/flowlogs')")
+    return name
+
+
+def check_bucket(name, what: str = "bucket") -> str:
+    """The name unchanged if S3 would accept it as a bucket name, else an AwsSetupError."""
+    if not isinstance(name, str) or not _BUCKET_NAME.fullmatch(name) or ".." in name:
+        raise AwsSetupError(f"{what}: {name!r} does not make a valid S3 bucket name: 3-63 "
+                            "lowercase letters, digits, dots and hyphens, starting and ending "
+                            "with a letter or digit")
+    return name
+
+
+def ensure_log_group(cloud: Account, name: str | None = None,
+                     retention_days: int = RETENTION_DAYS) -> str:
+    """The log group (default ``/aws/vpc/flowlogs``) with its retention, created if missing.
+
+    Raises:
+        AwsSetupError: an invalid name or retention, or a log group of that name that the
+            course did not create (its retention is left alone).
+    """
+    name = check_log_group(name or log_group_name(cloud), "name")
+    if retention_days not in RETENTION_CHOICES:
+        raise AwsSetupError(f"retention_days must be one of {RETENTION_CHOICES} (the values "
+                            f"PutRetentionPolicy accepts), not {retention_days!r}")
     existing = cloud.logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
     if any(g["logGroupName"] == name for g in existing):
+        tags = cloud.logs.list_tags_log_group(logGroupName=name).get("tags", {})
+        if not cloud.owns(tags):
+            raise AwsSetupError(f"log group {name!r} exists but was not created by the course; "
+                                "the course will not change it. Pick another name (or use "
+                                "connect(student=...) for prefixed names).")
         cloud.say("exists", f"log group {name}")
     else:
         cloud.logs.create_log_group(logGroupName=name, tags=cloud.tags)
@@ -57,7 +100,7 @@ def ensure_log_group(cloud, name: str | None = None, retention_days: int = RETEN
     return name
 
 
-def ensure_role(cloud) -> str:
+def ensure_role(cloud: Account) -> str:
     """The flow-log role's ARN: trust for vpc-flow-logs.amazonaws.com, five logs: actions
     on the course's log groups (names starting with :func:`log_group_name`)."""
     name = cloud.name(ROLE)
@@ -83,10 +126,10 @@ def ensure_role(cloud) -> str:
     return arn
 
 
-def ensure_bucket(cloud, suffix: str | None = None) -> str:
+def ensure_bucket(cloud: Account, suffix: str | None = None) -> str:
     """The S3 bucket ``saa-study-flowlogs-<suffix>`` with the log-delivery bucket policy."""
     parts = [BUCKET] + ([cloud.student] if cloud.student else []) + [suffix or cloud.account_id]
-    name = "-".join(parts).lower()
+    name = check_bucket("-".join(map(str, parts)).lower(), "suffix")
     try:
         tags = cloud.s3.get_bucket_tagging(Bucket=name)["TagSet"]
         if not cloud.owns(tags):
@@ -109,7 +152,7 @@ def ensure_bucket(cloud, suffix: str | None = None) -> str:
     return name
 
 
-def create_flow_log(cloud, resource_id: str, *, destination: str = "cloud-watch-logs",
+def create_flow_log(cloud: Account, resource_id: str, *, destination: str = "cloud-watch-logs",
                     traffic_type: str = "ALL", resource_type: str | None = None,
                     log_format: str | None = None, file_format: str = "plain-text",
                     hive_compatible: bool = False, per_hour: bool = False,
@@ -128,7 +171,10 @@ def create_flow_log(cloud, resource_id: str, *, destination: str = "cloud-watch-
         file_format, hive_compatible, per_hour: S3 only (``DestinationOptions``).
         max_aggregation_interval: 600 (default) or 60 seconds.
     """
-    kind = _RESOURCE_TYPES.get(resource_id.split("-")[0])
+    if not isinstance(resource_id, str):
+        raise AwsSetupError(f"resource_id must be a VPC, subnet or interface ID (text), not "
+                            f"{resource_id!r}")
+    kind = RESOURCE_TYPES.get(resource_id.split("-")[0])
     resource_type = resource_type or kind
     _check(resource_type, kind, destination, traffic_type, file_format,
            max_aggregation_interval, hive_compatible or per_hour or file_format != "plain-text")
@@ -142,18 +188,20 @@ def create_flow_log(cloud, resource_id: str, *, destination: str = "cloud-watch-
     options = {"FileFormat": file_format, "HiveCompatiblePartitions": hive_compatible,
                "PerHourPartition": per_hour}
     if destination == "cloud-watch-logs":
+        if log_group is not None:
+            check_log_group(log_group)
         if log_group and not log_group.startswith(log_group_name(cloud)):
             raise AwsSetupError(
                 f"log group {log_group!r} is outside the course's names: use a name that "
                 f"starts with {log_group_name(cloud)!r} (the flow-log role may write only "
-                "there), e.g. flowlog.log_group_name(cloud, 'reject')")
+                "there), e.g. cloud.log_group_name('reject')")
         log_group = ensure_log_group(cloud, log_group)
         role = ensure_role(cloud)
         request.update(LogDestinationType="cloud-watch-logs", LogGroupName=log_group,
                        DeliverLogsPermissionArn=role)
         options = {}
     else:
-        bucket = bucket or ensure_bucket(cloud)
+        bucket = check_bucket(bucket, "bucket") if bucket is not None else ensure_bucket(cloud)
         request.update(LogDestinationType="s3", LogDestination=f"arn:aws:s3:::{bucket}",
                        DestinationOptions=options)
     wanted = FlowLog("", resource_id, traffic_type, log_format, destination,
@@ -181,7 +229,76 @@ def create_flow_log(cloud, resource_id: str, *, destination: str = "cloud-watch-
     return flow_log
 
 
-def course_flow_logs(cloud) -> list[FlowLog]:
+def describe_flow_log(cloud: Account, flow_log: FlowLog) -> dict:
+    """The flow log's ``DescribeFlowLogs`` entry (what AWS stored), without the course's tags.
+
+    Raises:
+        AwsSetupError: the flow log no longer exists.
+    """
+    found = cloud.ec2.describe_flow_logs(FlowLogIds=[_id_of(flow_log)])["FlowLogs"]
+    if not found:
+        raise AwsSetupError(f"flow log {flow_log.flow_log_id} does not exist (any more): was it "
+                            "deleted by cloud.teardown()? Create it again.")
+    entry = dict(found[0])
+    entry.pop("CreationTime", None)  # a wall-clock time: not part of what was configured
+    entry["Tags"] = [t for t in entry.get("Tags", []) if t["Key"] != OPTIONS_TAG]
+    return entry
+
+
+def describe_log_group(cloud: Account, name: str) -> dict:
+    """The log group's ``DescribeLogGroups`` entry (``retentionInDays`` among others).
+
+    Raises:
+        AwsSetupError: no log group of that name.
+    """
+    check_log_group(name, "name")
+    for page in cloud.logs.get_paginator("describe_log_groups").paginate(
+            logGroupNamePrefix=name):
+        for group in page["logGroups"]:
+            if group["logGroupName"] == name:
+                return {k: v for k, v in group.items() if k != "creationTime"}
+    raise AwsSetupError(f"log group {name!r} does not exist: create it with "
+                        "cloud.ensure_log_group() or cloud.create_flow_log(...)")
+
+
+def role_policies(cloud: Account) -> dict:
+    """The flow-log role's trust policy and inline permissions, as IAM returns them.
+
+    Returns:
+        ``{"role": name, "arn": ARN, "trust": <policy>, "permissions": {name: <policy>}}``.
+
+    Raises:
+        AwsSetupError: the role does not exist yet.
+    """
+    name = cloud.name(ROLE)
+    try:
+        role = cloud.iam.get_role(RoleName=name)["Role"]
+    except cloud.iam.exceptions.NoSuchEntityException:
+        raise AwsSetupError(f"IAM role {name!r} does not exist: create it with "
+                            "cloud.ensure_role() or cloud.create_flow_log(...)") from None
+    permissions = {}
+    for policy in cloud.iam.list_role_policies(RoleName=name)["PolicyNames"]:
+        permissions[policy] = _document(cloud.iam.get_role_policy(
+            RoleName=name, PolicyName=policy)["PolicyDocument"])
+    return {"role": name, "arn": role["Arn"],
+            "trust": _document(role["AssumeRolePolicyDocument"]), "permissions": permissions}
+
+
+def _document(policy) -> dict:
+    """A policy document as a dict (IAM may return it URL-encoded JSON text or parsed)."""
+    if isinstance(policy, str):
+        return json.loads(urllib.parse.unquote(policy))
+    return policy
+
+
+def _id_of(flow_log) -> str:
+    if not isinstance(flow_log, FlowLog):
+        raise AwsSetupError(f"flow_log must be a FlowLog (what cloud.create_flow_log returns), "
+                            f"not {type(flow_log).__name__}")
+    return flow_log.flow_log_id
+
+
+def course_flow_logs(cloud: Account) -> list[FlowLog]:
     """The course's flow logs (for this student), with their destination options."""
     found = cloud.ec2.describe_flow_logs(Filter=cloud.tag_filters())["FlowLogs"]
     return [_from_description(d) for d in sorted(found, key=lambda d: d["FlowLogId"])]

@@ -1,4 +1,4 @@
-"""helpers.monitoring's adapters: the emulator (local backend) and stubbed AWS (aws backend)."""
+"""CloudWatch and SNS through the Cloud: the emulator (local backend) and stubbed AWS (aws backend)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from botocore.stub import Stubber
 
 from helpers import aws, flowlogs, traffic
-from helpers.aws import emulator, flowlog
+from helpers.aws import emulator
 from helpers.aws.cloud import Cloud
-from helpers.aws.delivery import FlowLog
+from helpers.flowlogs.delivery import FlowLog
 from helpers.errors import AwsSetupError, MonitoringError
 from helpers.monitoring import alarms, dashboard, evaluate, metrics
 
@@ -44,13 +44,13 @@ def measured():
 
 def test_put_metrics_batches_and_reads_back(cloud, measured, capsys):
     lab, records, frame = measured
-    report = metrics.put_metrics(cloud, frame)
+    report = cloud.put_metrics(frame)
     nat = report.set_index("namespace").loc["AWS/NATGateway"]
     assert (nat["metrics"], nat["datapoints"], nat["calls"]) == (14, 14 * 180, 3)  # ≤1000 each
     assert "put  2520 datapoints of 14 metrics in AWS/NATGateway" in _out(capsys)
     start = datetime.fromtimestamp(int(records["start"].min()), tz=timezone.utc)
     end = datetime.fromtimestamp(int(records["end"].max()) + 60, tz=timezone.utc)
-    back = metrics.read_metrics(cloud, start, end, nat_gateway_id=lab.nat_gateway_id,
+    back = cloud.read_metrics(start, end, nat_gateway_id=lab.nat_gateway_id,
                                 log_group="/aws/vpc/flowlogs")
     # The emulator ignores the namespace when dimensions are given (DESIGN §9), so compare
     # metric by metric, each with its own dimension.
@@ -63,10 +63,10 @@ def test_put_metrics_batches_and_reads_back(cloud, measured, capsys):
 
 def test_the_dashboard_is_stored_once(cloud, capsys):
     body = dashboard.dashboard_body("nat-1", "/aws/vpc/flowlogs", cloud.region)
-    assert dashboard.put_dashboard(cloud, body) == "VPC-Network-Monitoring"
-    assert dashboard.put_dashboard(cloud, body) == "VPC-Network-Monitoring"
+    assert cloud.put_dashboard(body) == "VPC-Network-Monitoring"
+    assert cloud.put_dashboard(body) == "VPC-Network-Monitoring"
     changed = dashboard.dashboard_body("nat-1", "/aws/vpc/flowlogs", cloud.region, period=60)
-    dashboard.put_dashboard(cloud, changed)
+    cloud.put_dashboard(changed)
     out = _out(capsys).splitlines()
     assert [line.split()[0] for line in out] == ["created", "exists", "updated"]
     stored = cloud.cloudwatch.get_dashboard(DashboardName="VPC-Network-Monitoring")
@@ -76,12 +76,13 @@ def test_the_dashboard_is_stored_once(cloud, capsys):
 def test_alarms_and_topic_are_created_once(cloud, capsys):
     lab = cloud.lab_vpc()
     _out(capsys)
-    first = alarms.create_alarms(cloud, email="kim@example.com")
+    specs = alarms.lesson_alarms(lab.nat_gateway_id, cloud.log_group_name())
+    first = cloud.create_alarms(specs, email="kim@example.com")
     assert first["status"].eq("created").all() and len(first) == 4
     assert set(first["alarm"]) == {"High-NAT-Traffic", "NAT-Connection-Errors",
                                    "FlowLogs-Missing", "High-Reject-Rate"}
     assert "created  SNS topic network-alerts" in _out(capsys)
-    again = alarms.create_alarms(cloud, email="kim@example.com")
+    again = cloud.create_alarms(specs, email="kim@example.com")
     out = _out(capsys)
     assert again["status"].eq("exists").all() and "created" not in out
     found = cloud.cloudwatch.describe_alarms()["MetricAlarms"]
@@ -95,38 +96,38 @@ def test_alarms_and_topic_are_created_once(cloud, capsys):
     assert traffic_alarm["AlarmActions"][0].endswith(":network-alerts")
     tags = cloud.cloudwatch.list_tags_for_resource(ResourceARN=traffic_alarm["AlarmArn"])
     assert cloud.owns(tags["Tags"])
-    specs = alarms.lesson_alarms(lab.nat_gateway_id, "/aws/vpc/flowlogs")
     louder = [replace(specs[0], threshold=2 * specs[0].threshold)]
-    assert alarms.create_alarms(cloud, louder, email="kim@example.com")["status"].tolist() == [
+    assert cloud.create_alarms(louder, email="kim@example.com")["status"].tolist() == [
         "updated"]
     subscriptions = cloud.sns.list_subscriptions()["Subscriptions"]
     assert [s["Endpoint"] for s in subscriptions] == ["kim@example.com"]
 
 
-def test_the_lessons_alarms_need_the_lab(cloud):
-    with pytest.raises(AwsSetupError, match=r"call cloud.lab_vpc\(\) first"):
-        alarms.create_alarms(cloud)
+@pytest.mark.parametrize("bad", [None, "High-NAT-Traffic", [1, 2]])
+def test_create_alarms_needs_alarm_specs(cloud, bad):
+    with pytest.raises(MonitoringError, match="alarms must be a list of AlarmSpec"):
+        cloud.create_alarms(bad)
 
 
 def test_resources_the_course_did_not_create_are_left_alone(cloud, capsys):
     cloud.sns.create_topic(Name="network-alerts")  # someone else's, untagged
     with pytest.raises(AwsSetupError, match="SNS topic 'network-alerts' exists but was not"):
-        alarms.ensure_topic(cloud)
+        cloud.ensure_topic()
     spec = alarms.lesson_alarms("nat-1", "/aws/vpc/flowlogs")[0]
     cloud.cloudwatch.put_metric_alarm(**spec.to_api())  # someone else's, untagged
     with pytest.raises(AwsSetupError, match="alarm 'High-NAT-Traffic' exists but was not"):
-        alarms.create_alarms(cloud, [spec], topic_arn="arn:aws:sns:ap-northeast-2:1:t")
+        cloud.create_alarms([spec], topic_arn="arn:aws:sns:ap-northeast-2:1:t")
 
 
 def test_the_metric_filter_is_created_once(cloud, capsys):
     with pytest.raises(AwsSetupError, match="log group '/aws/vpc/flowlogs' does not exist"):
-        alarms.create_metric_filter(cloud)
-    flowlog.ensure_log_group(cloud)
-    spec = alarms.create_metric_filter(cloud)
-    alarms.create_metric_filter(cloud)
+        cloud.create_metric_filter()
+    cloud.ensure_log_group()
+    spec = cloud.create_metric_filter()
+    cloud.create_metric_filter()
     changed = alarms.MetricFilterSpec(spec.name, spec.log_group, "[..., action=REJECT, status]",
                                       spec.namespace, spec.metric)
-    alarms.create_metric_filter(cloud, changed)
+    cloud.create_metric_filter(changed)
     out = [line.split()[0] for line in _out(capsys).splitlines()]
     assert out == ["created", "created", "exists", "updated"]
     stored = cloud.logs.describe_metric_filters(logGroupName=spec.log_group)["metricFilters"]
@@ -140,7 +141,7 @@ def test_custom_metrics_stay_out_of_aws_namespaces():
 
 
 def test_publish_sends_cloudwatchs_message_and_mirrors_the_state(cloud, capsys):
-    topic = alarms.ensure_topic(cloud)
+    topic = cloud.ensure_topic()
     sqs = boto3.Session(region_name=cloud.region, **emulator.CREDENTIALS).client(
         "sqs", endpoint_url=emulator.endpoint())
     queue = sqs.create_queue(QueueName="inbox")["QueueUrl"]
@@ -149,11 +150,11 @@ def test_publish_sends_cloudwatchs_message_and_mirrors_the_state(cloud, capsys):
     cloud.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     spec = alarms.AlarmSpec("Rejects", "demo", "Day5-3/FlowLogs", "RejectedFlows", "Sum", 60, 1,
                             100, "GreaterThanThreshold")
-    alarms.create_alarms(cloud, [spec], topic_arn=topic)
+    cloud.create_alarms([spec], topic_arn=topic)
     minutes = pd.date_range("2021-12-20", periods=6, freq="min", tz="UTC")
     timeline = evaluate.evaluate_alarm(spec, pd.Series([0, 150, 0, 0, 300, 0], index=minutes))
     _out(capsys)
-    sent = evaluate.publish(cloud, timeline)
+    sent = cloud.publish_alarm(timeline)
     assert sent["time"].tolist() == ["2021-12-20T00:02:00.000+0000",
                                      "2021-12-20T00:05:00.000+0000"]
     out = _out(capsys)
@@ -175,20 +176,20 @@ def test_publish_needs_the_alarm(cloud):
     timeline = evaluate.evaluate_alarm(spec, pd.Series(
         [2.0], index=pd.DatetimeIndex(["2021-12-20"], tz="UTC")))
     with pytest.raises(MonitoringError, match="does not exist in the emulator"):
-        evaluate.publish(cloud, timeline)
+        cloud.publish_alarm(timeline)
 
 
 def _monitoring_setup(cloud):
-    flowlog.ensure_log_group(cloud)
-    alarms.create_alarms(cloud, alarms.lesson_alarms("nat-1", flowlog.log_group_name(cloud),
+    cloud.ensure_log_group()
+    cloud.create_alarms(alarms.lesson_alarms("nat-1", cloud.log_group_name(),
                                                      prefix=cloud.student))
-    alarms.create_metric_filter(cloud)
-    dashboard.put_dashboard(cloud, dashboard.dashboard_body("nat-1", "/g", cloud.region))
+    cloud.create_metric_filter()
+    cloud.put_dashboard(dashboard.dashboard_body("nat-1", "/g", cloud.region))
 
 
 def test_teardown_removes_the_monitoring_and_nothing_else(cloud, capsys):
     _monitoring_setup(cloud)
-    kim = Cloud("local", cloud.region, cloud.account_id, "kim", cloud.clients)
+    kim = Cloud("local", cloud.region, cloud.account_id, "kim", cloud.clients, cloud.generation)
     _monitoring_setup(kim)
     cw, logs = cloud.cloudwatch, cloud.logs
     cw.put_metric_alarm(AlarmName="someone-elses", MetricName="X", Namespace="Y",
@@ -251,7 +252,7 @@ def test_read_metrics_on_aws_pages_through_get_metric_data():
         stub.add_response("get_metric_data", {"MetricDataResults": [
             {"Id": "m0", "Timestamps": stamps[2:], "Values": [4.0], "StatusCode": "Complete"}]},
             {**expected, "NextToken": "page-2"})
-        frame = metrics.read_metrics(cloud, start, end, extra=[
+        frame = cloud.read_metrics(start, end, extra=[
             ("AWS/NATGateway", "ActiveConnectionCount", "NatGatewayId", "nat-1", "Maximum")])
         stub.assert_no_pending_responses()
     assert frame["value"].tolist() == [3.0, 5.0, 4.0]
@@ -261,7 +262,7 @@ def test_read_metrics_on_aws_pages_through_get_metric_data():
 
 def test_read_metrics_asks_for_something():
     with pytest.raises(MonitoringError, match="nothing to read"):
-        metrics.read_metrics(_aws_cloud(cloudwatch=True), 0, 60)
+        _aws_cloud(cloudwatch=True).read_metrics(0, 60)
 
 
 def test_on_aws_nothing_is_put_or_published(measured, capsys):
@@ -271,8 +272,8 @@ def test_on_aws_nothing_is_put_or_published(measured, capsys):
     timeline = evaluate.evaluate_alarm(spec, pd.Series(
         [2.0], index=pd.DatetimeIndex(["2021-12-20"], tz="UTC")))
     with Stubber(cloud.cloudwatch) as cw, Stubber(cloud.sns) as sns:
-        assert metrics.put_metrics(cloud, frame).empty
-        assert evaluate.publish(cloud, timeline).empty
+        assert cloud.put_metrics(frame).empty
+        assert cloud.publish_alarm(timeline).empty
         cw.assert_no_pending_responses()
         sns.assert_no_pending_responses()
     out = capsys.readouterr().out
@@ -288,7 +289,7 @@ def test_an_invalid_dashboard_is_explained():
             {"DataPath": "/widgets/0/properties/region", "Message": "Should be a region"}]},
             {"DashboardName": "VPC-Network-Monitoring", "DashboardBody": json.dumps(body)})
         with pytest.raises(MonitoringError, match="properties/region: Should be a region"):
-            dashboard.put_dashboard(cloud, body)
+            cloud.put_dashboard(body)
         stub.assert_no_pending_responses()
 
 
@@ -303,6 +304,6 @@ def test_ensure_topic_on_aws_says_a_confirmation_is_coming(capsys):
                           {"TopicArn": arn})
         stub.add_response("subscribe", {"SubscriptionArn": "pending confirmation"},
                           {"TopicArn": arn, "Protocol": "email", "Endpoint": "kim@example.com"})
-        assert alarms.ensure_topic(cloud, email="kim@example.com") == arn
+        assert cloud.ensure_topic(email="kim@example.com") == arn
         stub.assert_no_pending_responses()
     assert "AWS sent a confirmation e-mail to kim@example.com" in capsys.readouterr().out

@@ -1,5 +1,7 @@
 """Run a Logs Insights query on a real log group (aws backend) and type its result.
 
+The adapter behind ``cloud.query`` on the aws backend.
+
 ``run_on_cloud`` checks and compiles the query locally first (so a syntax error or a field
 Insights will not discover shows the course's message before anything is sent), then calls
 ``logs.start_query`` and polls ``logs.get_query_results`` until the query is ``Complete``
@@ -12,7 +14,6 @@ numeric when every value is a number).
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import time
 import warnings
@@ -20,12 +21,14 @@ import warnings
 import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
+from helpers import times
+from helpers.aws.account import Account
 from helpers.errors import InsightsError
 from helpers.flowlogs.fields import DEFAULT_FORMAT, parse_format
 from helpers.insights.compiler import compile_query
 from helpers.insights.schema import BOOL, FLOAT, INT, STRING, TIME
 
-__all__ = ["run_on_cloud", "to_epoch"]
+__all__ = ["run_on_cloud", "typed_results"]
 
 DEFAULT_COLUMNS = tuple(name.replace("-", "_") for name in parse_format(DEFAULT_FORMAT))
 _DONE_BADLY = {
@@ -38,12 +41,13 @@ _DONE_BADLY = {
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
-def run_on_cloud(cloud, query: str, log_group: str, start, end, *, limit: int | None = None,
-                 poll: float = 1.0, timeout: float = 900.0, sleep=time.sleep) -> pd.DataFrame:
+def run_on_cloud(cloud: Account, query: str, log_group: str, start, end, *,
+                 limit: int | None = None, poll: float = 1.0, timeout: float = 900.0,
+                 sleep=time.sleep) -> pd.DataFrame:
     """Run a query with CloudWatch Logs Insights on ``log_group`` between ``start`` and ``end``.
 
     Args:
-        cloud: a :class:`helpers.aws.Cloud` (its ``logs`` client is used).
+        cloud: the account (its ``logs`` client is used).
         query: Logs Insights query text.
         log_group: the log group's name.
         start, end: the time range: datetimes (naive means UTC), ISO 8601 text or epoch
@@ -65,7 +69,8 @@ def run_on_cloud(cloud, query: str, log_group: str, start, end, *, limit: int | 
     for warning in compiled.warnings:
         warnings.warn(warning, stacklevel=2)
     logs = cloud.logs
-    args = dict(logGroupName=log_group, startTime=to_epoch(start), endTime=to_epoch(end),
+    args = dict(logGroupName=log_group, startTime=times.to_epoch(start, "start"),
+                endTime=times.to_epoch(end, "end"),
                 queryString=query)
     if limit is not None:
         args["limit"] = int(limit)
@@ -123,18 +128,3 @@ def _typed(values: list, kind: str | None) -> pd.Series:
             return numbers.astype("Int64")
         return numbers.astype("float64")
     return pd.Series(values, dtype=pd.StringDtype("pyarrow"))
-
-
-def to_epoch(value) -> int:
-    """Epoch seconds from a datetime (naive = UTC), a pandas Timestamp, ISO text or a number."""
-    if isinstance(value, bool):
-        raise TypeError(f"a time is needed, not {value!r}")
-    if isinstance(value, (int, float)):
-        return int(value)
-    if isinstance(value, (str, dt.datetime, dt.date, pd.Timestamp)):
-        stamp = pd.Timestamp(value)
-        if stamp.tzinfo is None:
-            stamp = stamp.tz_localize("UTC")
-        return int(stamp.timestamp())
-    raise TypeError(f"a time is needed (datetime, ISO 8601 text or epoch seconds), not "
-                    f"{type(value).__name__}")

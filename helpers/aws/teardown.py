@@ -4,6 +4,10 @@ A resource is the course's when it carries the ``course``, ``lesson`` and ``stud
 the :class:`~helpers.aws.cloud.Cloud` (so one student's teardown leaves another's alone).
 Dashboards and metric filters cannot carry tags: the course's are found by their names.
 Every deletion is reported; the returned table lists them.
+
+An S3 bucket of the course is emptied and deleted only when it holds nothing but flow-log
+files (``AWSLogs/``); objects someone else put there are listed and kept, with the bucket,
+unless ``delete_other_objects=True``.
 """
 
 from __future__ import annotations
@@ -11,27 +15,37 @@ from __future__ import annotations
 import pandas as pd
 from botocore.exceptions import ClientError
 
-__all__ = ["teardown"]
+from helpers.aws.account import Account
+from helpers.aws.ec2_resources import find_all
+from helpers.monitoring import names
+
+__all__ = ["COURSE_PREFIXES", "teardown"]
+
+COURSE_PREFIXES = ("AWSLogs/",)
+"""Key prefixes of the objects the course (or the flow-log service for it) writes."""
 
 
-def teardown(cloud) -> pd.DataFrame:
-    """Delete the course's resources (for this student) and return what was deleted."""
+def teardown(cloud: Account, *, delete_other_objects: bool = False) -> pd.DataFrame:
+    """Delete the course's resources (for this student) and return what was deleted.
+
+    Args:
+        delete_other_objects: also delete objects in the course's buckets that are not
+            flow-log files (by default such a bucket is kept and its objects listed).
+    """
     done: list[tuple[str, str]] = []
 
     def deleted(kind: str, name: str) -> None:
         cloud.say("deleted", f"{kind} {name}")
         done.append((kind, name))
 
-    ec2, filters = cloud.ec2, cloud.tag_filters()
-    flow_logs = [f["FlowLogId"] for f in ec2.describe_flow_logs(Filter=filters)["FlowLogs"]]
+    ec2 = cloud.ec2
+    flow_logs = [f["FlowLogId"] for f in find_all(cloud, "flow-log")]
     if flow_logs:
         ec2.delete_flow_logs(FlowLogIds=flow_logs)
         for flow_log in flow_logs:
             deleted("flow log", flow_log)
 
-    instances = [i["InstanceId"] for r in ec2.describe_instances(Filters=filters + [
-        {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}
-    ])["Reservations"] for i in r["Instances"]]
+    instances = [i["InstanceId"] for i in find_all(cloud, "instance")]
     if instances:
         ec2.terminate_instances(InstanceIds=instances)
         if cloud.backend == "aws":
@@ -39,32 +53,31 @@ def teardown(cloud) -> pd.DataFrame:
         for instance in instances:
             deleted("instance", instance)
 
-    nats = [n["NatGatewayId"] for n in ec2.describe_nat_gateways(Filters=filters)["NatGateways"]
-            if n["State"] not in ("deleting", "deleted")]
+    nats = [n["NatGatewayId"] for n in find_all(cloud, "natgateway")]
     for nat in nats:
         ec2.delete_nat_gateway(NatGatewayId=nat)
         deleted("NAT gateway", nat)
     if nats and cloud.backend == "aws":
         ec2.get_waiter("nat_gateway_deleted").wait(NatGatewayIds=nats)
-    for address in ec2.describe_addresses(Filters=filters)["Addresses"]:
+    for address in find_all(cloud, "elastic-ip"):
         ec2.release_address(AllocationId=address["AllocationId"])
         deleted("Elastic IP", address["AllocationId"])
 
-    vpcs = [v["VpcId"] for v in ec2.describe_vpcs(Filters=filters)["Vpcs"]]
-    for igw in ec2.describe_internet_gateways(Filters=filters)["InternetGateways"]:
+    vpcs = [v["VpcId"] for v in find_all(cloud, "vpc")]
+    for igw in find_all(cloud, "internet-gateway"):
         for attachment in igw.get("Attachments", []):
             ec2.detach_internet_gateway(InternetGatewayId=igw["InternetGatewayId"],
                                         VpcId=attachment["VpcId"])
         ec2.delete_internet_gateway(InternetGatewayId=igw["InternetGatewayId"])
         deleted("internet gateway", igw["InternetGatewayId"])
-    for table in ec2.describe_route_tables(Filters=filters)["RouteTables"]:
+    for table in find_all(cloud, "route-table"):
         for association in table.get("Associations", []):
             if not association.get("Main"):
                 ec2.disassociate_route_table(
                     AssociationId=association["RouteTableAssociationId"])
         ec2.delete_route_table(RouteTableId=table["RouteTableId"])
         deleted("route table", table["RouteTableId"])
-    for acl in ec2.describe_network_acls(Filters=filters)["NetworkAcls"]:
+    for acl in find_all(cloud, "network-acl"):
         default = ec2.describe_network_acls(Filters=[
             {"Name": "vpc-id", "Values": [acl["VpcId"]]},
             {"Name": "default", "Values": ["true"]}])["NetworkAcls"][0]["NetworkAclId"]
@@ -73,10 +86,10 @@ def teardown(cloud) -> pd.DataFrame:
                 AssociationId=association["NetworkAclAssociationId"], NetworkAclId=default)
         ec2.delete_network_acl(NetworkAclId=acl["NetworkAclId"])
         deleted("network ACL", acl["NetworkAclId"])
-    for group in ec2.describe_security_groups(Filters=filters)["SecurityGroups"]:
+    for group in find_all(cloud, "security-group"):
         ec2.delete_security_group(GroupId=group["GroupId"])
         deleted("security group", group["GroupId"])
-    for subnet in ec2.describe_subnets(Filters=filters)["Subnets"]:
+    for subnet in find_all(cloud, "subnet"):
         ec2.delete_subnet(SubnetId=subnet["SubnetId"])
         deleted("subnet", subnet["SubnetId"])
     for vpc in vpcs:
@@ -98,8 +111,7 @@ def teardown(cloud) -> pd.DataFrame:
             tags = cloud.s3.get_bucket_tagging(Bucket=name)["TagSet"]
         except ClientError:
             continue  # no tags: not the course's
-        if cloud.owns(tags):
-            _empty_bucket(cloud, name)
+        if cloud.owns(tags) and _empty_bucket(cloud, name, delete_other_objects):
             cloud.s3.delete_bucket(Bucket=name)
             deleted("S3 bucket", name)
 
@@ -129,15 +141,12 @@ def teardown(cloud) -> pd.DataFrame:
 
     if not done:
         print("Nothing to delete: no resource carries the course's tags.")
-    cloud.topology = None
     return pd.DataFrame(done, columns=["resource", "id"])
 
 
-def _delete_monitoring(cloud, deleted) -> None:
+def _delete_monitoring(cloud: Account, deleted) -> None:
     """Alarms and SNS topics (with their subscriptions) by the course's tags; dashboards and
     metric filters, which carry no tags, by the course's names (student-prefixed)."""
-    from helpers.monitoring import names
-
     cw = cloud.cloudwatch
     alarms = []
     for page in cw.get_paginator("describe_alarms").paginate(
@@ -181,8 +190,20 @@ def _delete_monitoring(cloud, deleted) -> None:
             deleted("SNS topic", arn.rsplit(":", 1)[-1])
 
 
-def _empty_bucket(cloud, bucket: str) -> None:
+def _empty_bucket(cloud: Account, bucket: str, delete_other_objects: bool) -> bool:
+    """Delete the bucket's objects; False (nothing deleted) when some are not the course's."""
+    keys = []
     for page in cloud.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
-        for start in range(0, len(keys), 1000):  # DeleteObjects takes up to 1,000 keys
-            cloud.s3.delete_objects(Bucket=bucket, Delete={"Objects": keys[start:start + 1000]})
+        keys += [o["Key"] for o in page.get("Contents", [])]
+    others = [k for k in keys if not k.startswith(COURSE_PREFIXES)]
+    if others and not delete_other_objects:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3
+                                         else "")
+        cloud.say("kept", f"S3 bucket {bucket}: it holds {len(others)} object(s) the course "
+                          f"did not write ({shown}); teardown(delete_other_objects=True) "
+                          "deletes them with the bucket")
+        return False
+    for start in range(0, len(keys), 1000):  # DeleteObjects takes up to 1,000 keys
+        cloud.s3.delete_objects(Bucket=bucket, Delete={
+            "Objects": [{"Key": k} for k in keys[start:start + 1000]]})
+    return True
