@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1] / "helpers"
@@ -188,3 +189,45 @@ def test_the_checker_accepts_aws_code_under_helpers_aws(tmp_path):
                                              "def make(cloud):\n    return cloud.ec2\n",
                                "flowlogs/__init__.py": ""})
     assert problems(root) == []
+
+
+# --- notebooks ---------------------------------------------------------------------------------
+
+
+def notebook_problems(path: Path) -> list[str]:
+    """Ways a notebook reaches AWS other than the Cloud's methods."""
+    found = []
+    notebook = nbformat.read(path, as_version=4)
+    for number, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        tree = ast.parse(cell.source)
+        for node in ast.walk(tree):
+            where = f"{path.name} cell {number} line {getattr(node, 'lineno', '?')}"
+            if isinstance(node, ast.Attribute) and node.attr in CLIENTS and isinstance(
+                    node.value, ast.Name) and node.value.id == "cloud":
+                found.append(f"{where}: cloud.{node.attr} (a raw client; use a Cloud method)")
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                for target, _ in imports(node, "notebook", False):
+                    if target.split(".")[0] in AWS_LIBRARIES or target.startswith(
+                            AWS_HOME + "."):
+                        found.append(f"{where}: imports {target} (use aws.connect())")
+    return found
+
+
+NOTEBOOKS = sorted((ROOT.parent / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebooks_reach_aws_only_through_cloud_methods(path):
+    assert notebook_problems(path) == []
+
+
+def test_the_notebook_checker_finds_raw_clients(tmp_path):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from helpers.aws import flowlog\nstreams = cloud.logs.describe_log_streams()")])
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(notebook, path)
+    assert notebook_problems(path) == [
+        "nb.ipynb cell 0 line 1: imports helpers.aws.flowlog (use aws.connect())",
+        "nb.ipynb cell 0 line 2: cloud.logs (a raw client; use a Cloud method)"]

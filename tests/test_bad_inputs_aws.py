@@ -15,7 +15,6 @@ from helpers import aws, flowlogs, times, traffic
 from helpers.aws import emulator
 from helpers.errors import AwsSetupError, CourseError, MonitoringError, TimeValueError
 
-
 _WORLD: list = []
 
 
