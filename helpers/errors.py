@@ -10,15 +10,19 @@ from contextlib import contextmanager
 
 __all__ = [
     "AwsSetupError",
+    "CostError",
     "CourseError",
+    "FlowLogArgumentError",
     "FilterPatternError",
     "FlowLogFormatError",
     "FlowLogParseError",
     "FlowLogReadError",
+    "InsightsArgumentError",
     "InsightsError",
     "InsightsSyntaxError",
     "MonitoringError",
     "TimeValueError",
+    "TopologyLookupError",
     "TrafficError",
     "expect_error",
 ]
@@ -30,6 +34,11 @@ class CourseError(Exception):
 
 class AwsSetupError(CourseError, RuntimeError):
     """An AWS resource cannot be set up, found or cleaned up: the message says what to do."""
+
+
+class CostError(CourseError, ValueError):
+    """A cost-model or pricing argument is invalid; the message names the argument, what it
+    got and what is valid."""
 
 
 class FlowLogFormatError(CourseError, ValueError):
@@ -46,6 +55,15 @@ class TimeValueError(CourseError, ValueError):
 
 class TrafficError(CourseError, ValueError):
     """A traffic-generator argument is invalid: unknown scenario, bad duration or interval."""
+
+
+class TopologyLookupError(TrafficError, KeyError):
+    """A topology has no interface, subnet, security group or network ACL by that name.
+
+    Also a ``KeyError``, as these lookups raised before they were course errors.
+    """
+
+    __str__ = TrafficError.__str__  # the message as written, not KeyError's quoted repr
 
 
 class MonitoringError(CourseError, ValueError):
@@ -71,6 +89,11 @@ class FilterPatternError(MonitoringError):
 
 class InsightsError(CourseError, RuntimeError):
     """A Logs Insights or Athena query could not run: it failed, was cancelled or timed out."""
+
+
+class InsightsArgumentError(CourseError, TypeError, ValueError):
+    """An argument of an Insights function (query, data, table, dialect, ...) has the wrong type
+    or value; the message names the argument, what it got and what is valid."""
 
 
 class InsightsSyntaxError(CourseError, ValueError):
@@ -153,3 +176,8 @@ def expect_error(kind: type[Exception] = CourseError):
         print(f"{type(err).__name__}: {err}")
     else:
         raise AssertionError(f"expected {kind.__name__}, but the code ran without error")
+
+
+class FlowLogArgumentError(CourseError, TypeError, ValueError):
+    """An argument of a flow-log function (path, frame, on_error, tz, ...) has the wrong type or
+    value; the message names the argument, what it got and what is valid."""

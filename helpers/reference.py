@@ -1,4 +1,4 @@
-"""Reference tables the lesson uses: IANA protocol numbers and well-known ports.
+"""Reference tables the lesson uses: IANA protocol numbers, well-known ports, AWS's fixed lists.
 
 Sources: IANA "Assigned Internet Protocol Numbers" and the IANA service-name and port-number
 registry. Flow logs record the protocol as its number and ports as numbers; ICMP has no ports,
@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["PORTS", "PROTOCOLS", "TCP_FLAGS", "label", "port_table", "protocol_table",
-           "tcp_flag_names"]
+__all__ = ["CWL_RETENTION_DAYS", "PORTS", "PROTOCOLS", "TCP_FLAGS", "label", "port_table",
+           "protocol_table", "tcp_flag_names"]
+
+CWL_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
+                      1827, 2192, 2557, 2922, 3288, 3653)
+"""The retention periods a CloudWatch Logs log group accepts, in days (PutRetentionPolicy,
+https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html).
+"Never expire" has no steady state: the bill grows every month."""
 
 PROTOCOLS: dict[int, tuple[str, str]] = {
     1: ("ICMP", "Internet Control Message Protocol (ping, unreachable messages)"),

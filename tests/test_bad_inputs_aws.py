@@ -226,3 +226,10 @@ def test_file_interval_must_divide_the_folder(tmp_path):
 
 def test_metrics_errors_are_course_errors():
     assert issubclass(MonitoringError, CourseError)
+
+
+@pytest.mark.parametrize("column, value", [("account_id", "../../x"), ("region", "ap/../..")])
+def test_account_and_region_cannot_escape_the_tree(tmp_path, column, value):
+    records = traffic.generate(["web_baseline"], seed=1, duration="10m").assign(**{column: value})
+    with pytest.raises(CourseError, match="cannot name an S3 folder"):
+        flowlogs.write_tree(records, tmp_path)

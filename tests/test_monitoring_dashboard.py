@@ -137,3 +137,32 @@ def test_draw_alarms_gives_one_panel_per_alarm_with_the_state_in_the_title():
     (ax,) = fig.axes
     assert ax.get_title(loc="left") == f"High-NAT-Traffic: {timeline.state}"
     assert timeline.state == "ALARM"
+
+
+def test_alarm_panels_leave_periods_without_datapoints_as_gaps():
+    from helpers.monitoring import alarms, evaluate
+
+    times = pd.date_range("2021-12-20", periods=30, freq="1min", tz="UTC")
+    events = pd.DataFrame({"timestamp": times, "namespace": "AWS/Logs",
+                           "metric": "IncomingLogEvents", "dimension": "LogGroupName",
+                           "dimension_value": GROUP, "value": [50.0] * 15 + [float("nan")] * 15,
+                           "unit": "Count"})
+    spec = alarms.lesson_alarms(NAT_ID, GROUP)[2]
+    timeline = evaluate.evaluate_alarm(spec, events)
+    (ax,) = dashboard.draw_alarms([timeline], events).axes
+    drawn = ax.get_lines()[0].get_ydata()
+    assert pd.isna(drawn[-1]) and drawn[0] == 250  # no datapoint is drawn as none, not as 0
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(nat_gateway_id="igw-1"), "nat_gateway_id must be a NAT gateway ID"),
+    (dict(log_group="/aws/vpc flow"), "log_group must be a log group name"),
+    (dict(region="Seoul"), "region must be an AWS Region code"),
+    (dict(period=90), "period must be whole seconds: 1, 5, 10, 30 or a multiple of 60"),
+    (dict(period=300.0), "period must be whole seconds"),
+    (dict(start="2021-12-20T06:00:00Z", end="2021-12-20T00:00:00Z"), "is before start"),
+])
+def test_dashboard_body_checks_its_arguments(kwargs, message):
+    args = {"nat_gateway_id": NAT_ID, "log_group": GROUP, "region": REGION, **kwargs}
+    with pytest.raises(MonitoringError, match=message):
+        dashboard.dashboard_body(**args)

@@ -12,6 +12,7 @@ an earlier version of the page (the "X - - - -" row) are kept: the rule reproduc
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -210,7 +211,7 @@ def test_notifications_are_for_transitions_to_alarm_only():
     (dict(period=90), "period must be 10, 20, 30 or a multiple of 60"),
     (dict(datapoints_to_alarm=4), "datapoints_to_alarm \\(M\\) must be between 1 and"),
     (dict(period=3000, evaluation_periods=30), "may not exceed one day"),
-    (dict(name="높은-거부율"), "ASCII"),
+    (dict(name="high\nrejects"), "control character"),
 ])
 def test_alarm_settings_are_checked(kwargs, message):
     base = dict(name="a", description="", namespace="N", metric="M", statistic="Sum",
@@ -234,3 +235,239 @@ def test_evaluation_is_vectorised_over_a_day():
     timeline = evaluate_alarm(alarm, _minutes(values))
     assert len(timeline.evaluations) == 1440
     assert set(timeline.evaluations["state"]) <= {"OK", "ALARM"}
+
+
+# --- missing minutes: NaN is no datapoint, for every statistic ------------------------------
+
+STATS = ("Sum", "Average", "Minimum", "Maximum", "SampleCount")
+
+
+def _stat_alarm(statistic, mode="missing", period=60, n=1, comparison="LessThanThreshold",
+                threshold=1):
+    return AlarmSpec("nan", "", "Test", "Errors", statistic, period, n, threshold, comparison,
+                     treat_missing_data=mode)
+
+
+@pytest.mark.parametrize("statistic", STATS)
+def test_nan_minutes_are_missing_data_not_zeros(statistic):
+    # "< 1" breaches on a zero; a silence of NaN minutes must be no datapoints at all, so
+    # TreatMissingData decides (notBreaching: OK; missing: INSUFFICIENT_DATA), as for no rows.
+    nan_minutes = pd.Series([np.nan] * 10, index=pd.date_range(
+        "2021-12-20", periods=10, freq="min", tz="UTC"))
+    span = dict(start="2021-12-20T00:00:00Z", end="2021-12-20T00:10:00Z")
+    for mode, want in (("notBreaching", "OK"), ("missing", "INSUFFICIENT_DATA"),
+                       ("breaching", "ALARM")):
+        alarm = _stat_alarm(statistic, mode)
+        timeline = evaluate_alarm(alarm, nan_minutes, **span)
+        assert set(timeline.evaluations["state"]) == {want}, (statistic, mode)
+        assert timeline.evaluations["real"].sum() == 0
+        silence = evaluate_alarm(alarm, pd.Series(dtype=float), **span)
+        assert timeline.evaluations.equals(silence.evaluations)
+        assert timeline.transitions.equals(silence.transitions)
+
+
+@pytest.mark.parametrize("statistic, expected", [
+    ("Sum", 12.0), ("SampleCount", 3.0), ("Average", 4.0), ("Minimum", 2.0), ("Maximum", 6.0),
+])
+def test_a_period_with_some_nan_minutes_aggregates_the_minutes_that_exist(statistic, expected):
+    # A 5-minute period over 2, -, 4, -, 6: CloudWatch aggregates the three datapoints it has.
+    alarm = _stat_alarm(statistic, period=300, comparison="GreaterThanThreshold", threshold=100)
+    timeline = evaluate_alarm(alarm, _minutes([2, np.nan, 4, np.nan, 6]))
+    row = timeline.evaluations.set_index("time").loc[pd.Timestamp("2021-12-20T00:05:00Z")]
+    assert row["datapoints"][-1] == expected
+    assert timeline.evaluations["datapoints"].iloc[0][-1] == {
+        "Sum": 2.0, "SampleCount": 1.0, "Average": 2.0, "Minimum": 2.0, "Maximum": 2.0}[statistic]
+
+
+def test_each_row_is_a_sample_even_in_the_same_minute():
+    stamps = pd.to_datetime(["2021-12-20T00:00:10Z", "2021-12-20T00:00:50Z"])
+    twice = pd.Series([1.0, 3.0], index=stamps)
+    got = {s: evaluate_alarm(_stat_alarm(s, comparison="GreaterThanThreshold"), twice
+                             ).evaluations["datapoints"].iloc[0][-1] for s in STATS}
+    assert got == {"Sum": 4.0, "Average": 2.0, "Minimum": 1.0, "Maximum": 3.0,
+                   "SampleCount": 2.0}
+
+
+@pytest.mark.parametrize("statistic", STATS)
+@pytest.mark.parametrize("m, row", [(3, r) for r in THREE_OF_THREE]
+                         + [(2, r) for r in TWO_OF_THREE])
+def test_nan_datapoints_are_missing_like_none(statistic, m, row):
+    data, *expected = row
+    for mode, want in zip(MODES, expected):
+        alarm = AlarmSpec("table", "", "Test", "Errors", statistic, 300, 3, 0.5,
+                          "GreaterThanThreshold", datapoints_to_alarm=m,
+                          treat_missing_data=mode)
+        points = [np.nan if v is None else v for v in _points(data)]
+        assert evaluate_datapoints(alarm, points, "ALARM") == (
+            "ALARM" if want == R else want), (statistic, data, mode)
+
+
+@pytest.mark.parametrize("current", ["OK", "ALARM", "INSUFFICIENT_DATA"])
+def test_no_datapoints_at_all_let_treat_missing_data_decide(current):
+    # No datapoints retrieved is the "- - - - -" row: missing → INSUFFICIENT_DATA, ignore →
+    # keep the state, breaching → ALARM, notBreaching → OK.
+    for mode, want in zip(MODES, ("INSUFFICIENT_DATA", current, "ALARM", "OK")):
+        assert evaluate_datapoints(_alarm(3, mode), [], current) == want
+        assert evaluate_datapoints(_alarm(3, mode), np.array([]), current) == want
+
+
+def test_a_period_reaching_back_before_start_counts_the_data_there():
+    alarm = AlarmSpec("sum", "", "Test", "Bytes", "Sum", 300, 1, 100, "GreaterThanThreshold")
+    whole = evaluate_alarm(alarm, _minutes([30] * 10))
+    later = evaluate_alarm(alarm, _minutes([30] * 10), start="2021-12-20T00:05:00Z")
+    assert later.evaluations.reset_index(drop=True).equals(
+        whole.evaluations[whole.evaluations["time"] > "2021-12-20T00:05:00Z"].reset_index(
+            drop=True))
+    assert later.evaluations["state"].iloc[0] == "ALARM"  # 5 × 30 minutes before 00:06
+
+
+# --- reasons -------------------------------------------------------------------------------
+
+_REASON = re.compile(r"Threshold Crossed: (\d+) out of the last (\d+) datapoints \[(.*?)\] "
+                     r"(was|were) (not )?(greater|less) than (or equal to )?the threshold "
+                     r"\((.*?)\)( and (\d+) missing datapoints? (?:was|were) treated as "
+                     r"\[(Breaching|NonBreaching)\])? \(minimum (\d+) datapoints? for "
+                     r"(OK -> ALARM|ALARM -> OK) transition\)\.")
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("n, m", [(1, 1), (3, 3), (3, 2), (5, 2)])
+def test_the_reason_counts_the_datapoints_it_lists(mode, n, m):
+    # "K out of the last N datapoints [v1, ..., vK]": K is the number listed, N the alarm's
+    # EvaluationPeriods, the listed ones are the breaching ones (ALARM) or the others (OK),
+    # and they are real datapoints of the evaluation that made the transition.
+    alarm = AlarmSpec("why", "", "Test", "Errors", "Sum", 60, n, 10, "GreaterThanThreshold",
+                      datapoints_to_alarm=m, treat_missing_data=mode)
+    rng = np.random.default_rng(n * 10 + m)
+    values = np.where(rng.random(600) < 0.3, np.nan, rng.integers(0, 20, 600))
+    timeline = evaluate_alarm(alarm, _minutes(values))
+    assert len(timeline.transitions) > 5
+    rows = timeline.evaluations.set_index("time")
+    checked = 0
+    for t in timeline.transitions.itertuples():
+        if not t.reason.startswith("Threshold Crossed: ") or " received for " in t.reason \
+                or "no datapoints" in t.reason:
+            continue
+        match = _REASON.fullmatch(t.reason)
+        assert match, t.reason
+        count, last, listing = int(match[1]), int(match[2]), match[3]
+        listed = [float(x.split(" (")[0]) for x in listing.split(", ")]
+        assert last == n and count == len(listed) >= 1
+        assert match[4] == ("was" if count == 1 else "were")
+        assert all((v > 10) == (t.new_state == "ALARM") for v in listed)
+        real = [v for v in rows.loc[t.time, "datapoints"] if v is not None]
+        assert all(v in real for v in listed)
+        assert match[13] == ("OK -> ALARM" if t.new_state == "ALARM" else "ALARM -> OK")
+        assert int(match[12]) == (m if t.new_state == "ALARM" else 1)
+        if t.new_state == "ALARM" and not match[9]:
+            assert count >= m or count == len(real[-n:])  # M breached, or premature rule
+        checked += 1
+    assert checked >= 3
+
+
+def _reason_of(alarm, values, start="2021-12-20T00:00:00Z", **kwargs):
+    timeline = evaluate_alarm(alarm, _minutes(values, start), **kwargs)
+    return timeline.transitions[["new_state", "reason"]].values.tolist()
+
+
+def test_reasons_use_cloudwatchs_wording():
+    two_of_three = AlarmSpec("r", "", "Test", "Errors", "Sum", 60, 3, 10, "GreaterThanThreshold",
+                             datapoints_to_alarm=2)
+    assert _reason_of(two_of_three, [0, 20, 30, 5, 1]) == [
+        ["OK", "Threshold Crossed: 1 out of the last 3 datapoints [0.0 (20/12/21 00:00:00)] "
+               "was not greater than the threshold (10.0) (minimum 1 datapoint for "
+               "ALARM -> OK transition)."],
+        ["ALARM", "Threshold Crossed: 2 out of the last 3 datapoints [30.0 (20/12/21 00:02:00), "
+                  "20.0 (20/12/21 00:01:00)] were greater than the threshold (10.0) "
+                  "(minimum 2 datapoints for OK -> ALARM transition)."],
+        ["OK", "Threshold Crossed: 2 out of the last 3 datapoints [1.0 (20/12/21 00:04:00), "
+               "5.0 (20/12/21 00:03:00)] were not greater than the threshold (10.0) "
+               "(minimum 1 datapoint for ALARM -> OK transition)."],
+    ]
+    filled = AlarmSpec("f", "", "Test", "Errors", "Sum", 60, 3, 10, "GreaterThanThreshold",
+                       datapoints_to_alarm=2, treat_missing_data="breaching")
+    assert _reason_of(filled, [0], end="2021-12-20T00:01:00Z") == [
+        ["ALARM", "Threshold Crossed: 1 datapoint was received for 3 periods and 2 missing "
+                  "datapoints were treated as [Breaching]."]]
+    lone = AlarmSpec("l", "", "Test", "Errors", "Sum", 60, 3, 10, "GreaterThanThreshold",
+                     datapoints_to_alarm=1, treat_missing_data="notBreaching")
+    assert _reason_of(lone, [20], end="2021-12-20T00:01:00Z") == [
+        ["ALARM", "Threshold Crossed: 1 out of the last 3 datapoints [20.0 (20/12/21 00:00:00)] "
+                  "was greater than the threshold (10.0) and 2 missing datapoints were treated "
+                  "as [NonBreaching] (minimum 1 datapoint for OK -> ALARM transition)."]]
+    unknown = AlarmSpec("u", "", "Test", "Errors", "Sum", 60, 3, 10, "GreaterThanThreshold")
+    assert _reason_of(unknown, [20], end="2021-12-20T00:03:00Z", initial_state="OK") == [
+        ["INSUFFICIENT_DATA", "Insufficient Data: 2 datapoints were unknown."],
+        ["ALARM", "Threshold Crossed: 1 out of the last 3 datapoints [20.0 (20/12/21 00:00:00)] "
+                  "was greater than the threshold (10.0) (minimum 3 datapoints for OK -> ALARM "
+                  "transition)."],  # the premature-transition rule, in CloudWatch's words
+    ]
+
+
+# --- AlarmSpec checks every PutMetricAlarm rule ----------------------------------------------
+
+_BASE = dict(name="a", description="", namespace="N", metric="M", statistic="Sum", period=300,
+             evaluation_periods=3, threshold=1, comparison="GreaterThanThreshold")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(evaluation_periods=2.0), "evaluation_periods (N) must be a whole number"),
+    (dict(evaluation_periods=True), "evaluation_periods (N) must be a whole number"),
+    (dict(evaluation_periods=0), "evaluation_periods (N) must be a whole number of at least 1"),
+    (dict(datapoints_to_alarm=0), "datapoints_to_alarm (M) must be between 1 and"),
+    (dict(datapoints_to_alarm=2.0), "datapoints_to_alarm (M) must be between 1 and"),
+    (dict(datapoints_to_alarm=True), "datapoints_to_alarm (M) must be between 1 and"),
+    (dict(threshold=float("nan")), "threshold must be a finite number, not nan"),
+    (dict(threshold=float("inf")), "threshold must be a finite number, not inf"),
+    (dict(threshold="100"), "threshold must be a finite number, not '100'"),
+    (dict(threshold=True), "threshold must be a finite number, not True"),
+    (dict(period=300.0), "period must be 10, 20, 30 or a multiple of 60 seconds"),
+    (dict(period=True), "period must be 10, 20, 30 or a multiple of 60 seconds"),
+    (dict(period=3600, evaluation_periods=169), "may not exceed seven days (604,800 s)"),
+    (dict(name=""), "name must be 1 to 255 characters long, not 0"),
+    (dict(name="x" * 256), "name must be 1 to 255 characters long, not 256"),
+    (dict(name=None), "name must be text, not NoneType"),
+    (dict(description="d" * 1025), "description must be at most 1024 characters long"),
+    (dict(description=None), "description must be text"),
+    (dict(namespace=":N"), "namespace ':N' may not start with ':'"),
+    (dict(namespace="n" * 256), "namespace must be 1 to 255 characters long"),
+    (dict(metric=""), "metric must be 1 to 255 characters long, not 0"),
+    (dict(dimensions=tuple((f"d{i}", "v") for i in range(31))), "at most 30 dimensions"),
+    (dict(dimensions=(("이름", "v"),)), "dimensions[0] name '이름' must be ASCII text"),
+    (dict(dimensions=(("Name", ""),)), "dimensions[0] value must be 1 to 1024 characters"),
+    (dict(dimensions=(("Name", "   "),)), "dimensions[0] value must contain a character other"),
+    (dict(dimensions=((":Name", "v"),)), "dimensions[0] name ':Name' may not start with ':'"),
+    (dict(dimensions=("NatGatewayId", "nat-1")), "with a trailing comma"),
+    (dict(dimensions="NatGatewayId=nat-1"), "dimensions must be (name, value) pairs"),
+    (dict(dimensions=(("A", "1"), ("A", "2"))), "dimensions name 'A' more than once"),
+    (dict(unit="bytes"), "unit must be one of Seconds, "),
+    (dict(statistic="sum"), "(did you mean 'Sum'?)"),
+])
+def test_alarm_spec_checks_what_put_metric_alarm_checks(kwargs, message):
+    with pytest.raises(MonitoringError) as info:
+        AlarmSpec(**{**_BASE, **kwargs})
+    assert message in str(info.value)
+    name = kwargs.get("name", "a")
+    assert str(info.value).startswith(f"alarm {name!r}: " if isinstance(name, str) and
+                                      len(name) < 60 else "alarm ")
+
+
+def test_alarm_spec_reports_every_problem_at_once():
+    with pytest.raises(MonitoringError) as info:
+        AlarmSpec(**{**_BASE, "period": 90, "threshold": float("nan"), "unit": "Byte",
+                     "evaluation_periods": 0})
+    text = str(info.value)
+    assert text.startswith("alarm 'a': ")
+    for arg in ("period", "threshold", "unit", "evaluation_periods"):
+        assert arg in text
+
+
+def test_alarm_names_follow_the_apis_character_rules():
+    # UTF-8 without ASCII control characters: a Hangul name is a valid alarm name.
+    assert AlarmSpec(**{**_BASE, "name": "높은-거부율"}).name == "높은-거부율"
+    spec = AlarmSpec(**{**_BASE, "dimensions": [["NatGatewayId", "nat-1"]],
+                        "unit": "Bytes", "datapoints_to_alarm": np.int64(2)})
+    assert spec.dimensions == (("NatGatewayId", "nat-1"),) and spec.m == 2
+    assert json.dumps(spec.to_api(["arn:aws:sns:us-east-1:123456789012:t"]))
+    with pytest.raises(MonitoringError, match="actions must be a list of ARNs"):
+        spec.to_api("arn:aws:sns:us-east-1:123456789012:t")

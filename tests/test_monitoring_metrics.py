@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 
 from helpers import flowlogs, traffic
+from helpers.errors import MonitoringError
 from helpers.flowlogs import delivery
 from helpers.flowlogs.delivery import FlowLog
-from helpers.errors import MonitoringError
 from helpers.monitoring import metrics
 from helpers.traffic.topology import Interface
 
@@ -219,3 +219,24 @@ def test_metric_table_has_each_metric_once():
     assert len(nat) == 14 and all(m.dimension == "NatGatewayId" for m in nat)
     assert np.array_equal(sorted(metrics.COLUMNS), sorted(
         ["timestamp", "namespace", "metric", "dimension", "dimension_value", "value", "unit"]))
+
+
+def test_series_names_a_metric_the_frame_does_not_hold():
+    frame = metrics.log_group_metrics(traffic.generate(seed=0, duration="2m"),
+                                      _flow_log(traffic.default_topology()))
+    with pytest.raises(MonitoringError, match=r"metric 'IncomingLogEvent' is not in the frame "
+                                              r"\(did you mean 'IncomingLogEvents'\?\); it holds "
+                                              r"IncomingBytes, IncomingLogEvents"):
+        metrics.series(frame, "IncomingLogEvent")
+    with pytest.raises(MonitoringError, match="dimension_value: the frame has no "
+                                              "IncomingBytes for '/other'"):
+        metrics.series(frame, "IncomingBytes", dimension_value="/other")
+    assert metrics.series(frame, "IncomingBytes", namespace="AWS/Logs").sum() > 0
+
+
+def test_records_must_hold_numbers_where_metrics_add_them(example_vpc):
+    records = _frame(_legs(40000, 443, fwd=(1, 1), back=(1, 1), start=T0))
+    with pytest.raises(MonitoringError, match="records column 'bytes' must hold numbers"):
+        metrics.nat_metrics(records.astype({"bytes": str}), example_vpc)
+    with pytest.raises(MonitoringError, match="port_limit must be a positive whole number"):
+        metrics.nat_metrics(records, example_vpc, port_limit=2.5)

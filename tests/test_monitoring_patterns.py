@@ -8,12 +8,14 @@ own flow-log example records for the lesson's REJECT pattern.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from helpers import flowlogs
-from helpers.errors import FilterPatternError, MonitoringError
+from helpers.errors import FilterPatternError, MonitoringError, TimeValueError
 from helpers.monitoring import alarms
 from helpers.monitoring.filter_patterns import compile_pattern, metric_datapoints
 
@@ -188,3 +190,93 @@ def test_bad_metric_values_are_explained(value, message):
 def test_a_field_value_needs_a_space_delimited_pattern():
     with pytest.raises(MonitoringError, match="only a space-delimited pattern"):
         metric_datapoints(["a 1"], [0], "a", metric_value="$1")
+
+
+# --- metric filters: the metric value must be a number or a field the pattern names --------
+
+
+def _filter(**kwargs):
+    base = dict(name="f", log_group="/aws/vpc/flowlogs", pattern="[host, action, bytes]",
+                namespace="Day5-3/FlowLogs", metric="M")
+    return alarms.MetricFilterSpec(**{**base, **kwargs})
+
+
+@pytest.mark.parametrize("pattern, value, message", [
+    ("[host, action]", "$bytes", "metric_value $bytes names no field of the pattern; its "
+                                 "fields: host, action"),
+    ("[host, action, byte]", "$bytes", "(did you mean $byte?)"),
+    ("REJECT", "$bytes", "names a field, which only a space-delimited pattern ([a, b, ...]) "
+                         "has; the pattern 'REJECT' has none"),
+    ("[host, action, bytes]", "bytes", "must be a number or $field, not 'bytes' "
+                                       "(did you mean $bytes?)"),
+    ("[host, action, bytes]", "one", "must be a number or $field, not 'one'"),
+    ("[host, action, bytes]", "$4", "names field 4, but the pattern matches events of 3 fields"),
+    ("[host, action, bytes]", "$", "names no field of the pattern"),
+    ("[host, action, bytes]", ["1"], "must be a number or a $field of the pattern"),
+    ("[host, action, bytes]", float("nan"), "must be a number or a $field of the pattern"),
+    ("[host, action, bytes]", "1" * 101, "at most 100 characters"),
+])
+def test_a_metric_value_that_names_no_field_of_the_pattern_is_refused(pattern, value, message):
+    # AWS takes a field value only from a field "matched using the pattern" ($fieldName for
+    # space-delimited patterns) and refuses PutMetricFilter otherwise: so does the spec, when
+    # it is made, not later when it counts.
+    with pytest.raises(MonitoringError) as info:
+        _filter(pattern=pattern, value=value)
+    assert message in str(info.value)
+    assert str(info.value).startswith("metric filter 'f': ")
+
+
+def test_metric_values_that_aws_takes():
+    assert _filter(value="$bytes").value == "$bytes"
+    assert _filter(value=1).value == "1" and _filter(value=0.5).value == "0.5"
+    assert _filter(value="$3", pattern="[..., bytes]").to_api()["metricTransformations"][0][
+        "metricValue"] == "$3"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(name="a:b"), "name 'a:b' may not contain ':'"),
+    (dict(name=""), "name must be 1 to 512 characters long"),
+    (dict(log_group="/aws/vpc flow"), "may hold only letters, digits and _ - . / #"),
+    (dict(log_group=None), "log_group must be text"),
+    (dict(pattern="x" * 1025), "pattern must be at most 1024 characters long"),
+    (dict(namespace="AWS/Mine"), "starts with AWS/, which is reserved"),
+    (dict(namespace="a:b"), "namespace 'a:b' may not contain ':'"),
+    (dict(metric="Rejects$"), "metric 'Rejects$' may not contain '$'"),
+    (dict(metric=""), "metric must be 1 to 255 characters long"),
+    (dict(default_value=float("nan")), "default_value must be a finite number or None"),
+    (dict(default_value="0"), "default_value must be a finite number or None"),
+    (dict(unit="count"), "unit must be one of"),
+])
+def test_metric_filter_spec_checks_what_put_metric_filter_checks(kwargs, message):
+    with pytest.raises(MonitoringError, match=re.escape(message)):
+        _filter(**kwargs)
+
+
+def test_a_metric_filter_on_events_without_messages_says_so():
+    spec = alarms.rejects_filter("/aws/vpc/flowlogs")
+    with pytest.raises(MonitoringError, match="events lack the column message"):
+        spec.datapoints(pd.DataFrame({"timestamp": [0]}))
+    with pytest.raises(MonitoringError, match="events must be a DataFrame"):
+        spec.datapoints(["2 1 eni-1 ..."])
+
+
+@pytest.mark.parametrize("messages, message", [
+    (5, "messages must be a list, Series or Arrow array of log messages (text), not int"),
+    ([1, 2], "messages must be text; item 0 is a int (1)"),
+    (pd.Series([1, 2]), "messages must be text, not a column of int64"),
+    ({"a": 1}, "not dict"),
+])
+def test_messages_must_be_text(messages, message):
+    with pytest.raises(MonitoringError, match=re.escape(message)):
+        compile_pattern("ERROR").match(messages)
+
+
+@pytest.mark.parametrize("timestamps, error, message", [
+    ([0, float("nan")], TimeValueError, "timestamps: item 1 is nan"),
+    (["yesterday", "now"], TimeValueError, "timestamps: not times"),
+    (0, MonitoringError, "timestamps must be a sequence of event times"),
+    ([0], MonitoringError, "timestamps: 2 messages but 1 timestamps"),
+])
+def test_event_timestamps_must_be_times(timestamps, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        metric_datapoints(["a", "b"], timestamps, "a")

@@ -108,7 +108,7 @@ def test_every_action_agrees_with_an_independent_evaluation_of_the_rules(every_s
     }).astype(object)
     unique = keys.drop_duplicates()
     topo = default_topology() if topology is None else topology
-    verdict = {tuple(k): rules.evaluate(topo, k[0], k[1], k[2], k[3], k[4], is_response=k[5])
+    verdict = {tuple(k): rules.is_allowed(topo, k[0], k[1], k[2], k[3], k[4], is_response=k[5])
                for k in unique.itertuples(index=False)}
     expected = [verdict[tuple(k)] for k in keys.itertuples(index=False)]
     assert (ok.action == "ACCEPT").tolist() == expected
@@ -368,7 +368,7 @@ def test_a_bad_duration_is_a_traffic_error(duration):
 
 
 def test_a_bad_start_is_a_traffic_error():
-    with pytest.raises(TrafficError, match="cannot read start"):
+    with pytest.raises(TrafficError, match="start: 'yesterday-ish' is not a time"):
         traffic.generate(start="yesterday-ish")
 
 
@@ -385,3 +385,210 @@ def test_scenario_descriptions_are_short_english_lines():
 
 def test_generated_frame_has_no_python_objects(lab):
     assert not any(dtype == np.dtype(object) for dtype in lab.dtypes)
+
+
+# --- bad arguments: refused with a course error, never a library's ----------------------------
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "3", True, None])
+def test_seed_must_be_a_whole_number_from_zero(seed):
+    with pytest.raises(TrafficError, match=r"seed must be a whole number from 0.*not "):
+        traffic.generate(["lab_ping"], seed=seed, duration="10m")
+
+
+def test_a_numpy_integer_seed_is_the_same_seed():
+    pd.testing.assert_frame_equal(traffic.generate(["lab_ping"], seed=np.int64(3)),
+                                  traffic.generate(["lab_ping"], seed=3))
+
+
+@pytest.mark.parametrize("scale", [float("nan"), float("inf"), -1, 0, "2", True, None, 10**400])
+def test_scale_must_be_a_finite_positive_number(scale):
+    with pytest.raises(TrafficError, match="scale must be a finite number above 0"):
+        traffic.generate(["lab_ping"], scale=scale, duration="10m")
+
+
+@pytest.mark.parametrize("start, message", [
+    (float("nan"), "is not a finite time"), (float("inf"), "is not a finite time"),
+    (-5, "before 1970-01-01"), ("1969-12-31T23:59:59Z", "before 1970-01-01"),
+    (dt.datetime(1960, 1, 1), "before 1970-01-01"), ("NaT", "is not a time"),
+    (pd.NaT, "is not a time"), (START * 1000, "epoch milliseconds"), (10**30, "outside the times"),
+    ("2262-04-11T20:00:00Z", "ends after 2262")])
+def test_start_is_finite_and_from_1970(start, message):
+    with pytest.raises(TrafficError, match=message):
+        traffic.generate(["lab_ping"], start=start, duration="10h")
+
+
+@pytest.mark.parametrize("duration", [float("nan"), float("inf"), 10**400])
+def test_duration_must_be_finite(duration):
+    with pytest.raises(TrafficError, match="duration must be a finite number of seconds"):
+        traffic.generate(duration=duration)
+
+
+@pytest.mark.parametrize("kwargs", [dict(duration="100000d"), dict(duration=10**12),
+                                    dict(duration="100000d", scale=1e-9),
+                                    dict(scenarios="all", duration="1d", scale=1000),
+                                    dict(scenarios=["ddos"], duration="1h", scale=1e5)])
+def test_a_huge_request_is_refused_from_its_estimate_before_any_memory_is_taken(kwargs):
+    with pytest.raises(TrafficError, match=r"would make about [\d,.e+]+ records .*the limit "
+                                           r"is 15,000,000 records"):
+        traffic.generate(**kwargs)
+
+
+def test_the_estimate_is_close_to_the_records_made():
+    from helpers.traffic.generator import estimate_records, parse_duration
+
+    for names, duration, scale in ((list(traffic.SCENARIOS), "1d", 1),
+                                   (list(traffic.DEFAULT_SCENARIOS), "6h", 4)):
+        made = len(traffic.generate(names, duration=duration, scale=scale))
+        estimate = estimate_records(names, parse_duration(duration), scale=scale)
+        assert 0.8 < estimate / made < 1.25
+
+
+def test_the_benchmarks_largest_frame_is_within_the_limit():
+    from helpers.traffic.generator import MAX_RECORDS, estimate_records
+
+    assert estimate_records(list(traffic.SCENARIOS), 86400, scale=64) < MAX_RECORDS
+
+
+def test_scale_above_the_maximum_is_refused_even_for_capped_scenarios():
+    with pytest.raises(TrafficError, match="at most 1,000,000, not 1e\\+20"):
+        traffic.generate(["ssh_brute_force"], scale=1e20, duration="1h")
+
+
+@pytest.mark.parametrize("topology", ["default", 5, {"vpc_id": "vpc-1"}])
+def test_topology_must_be_a_topology(topology):
+    with pytest.raises(TrafficError, match=f"topology must be a Topology.*not "
+                                           f"{type(topology).__name__}"):
+        traffic.generate(topology=topology)
+
+
+@pytest.mark.parametrize("scenarios, message", [
+    (5, "scenarios must be a list of scenario names.*not int 5"),
+    (b"ddos", "scenarios must be a list.*not bytes"),
+    ([None], "scenarios must hold scenario names \\(text\\), not NoneType None"),
+    (["ddos", 3], "not int 3"),
+    ("xyz", "unknown scenario 'xyz'. Valid scenarios: web_baseline"),
+    ("lab_ping,", "unknown scenario ''")])
+def test_scenarios_of_the_wrong_type_name_the_argument(scenarios, message):
+    with pytest.raises(TrafficError, match=message):
+        traffic.generate(scenarios)
+
+
+def test_aggregation_written_as_a_float_is_the_same_interval():
+    pd.testing.assert_frame_equal(traffic.generate(["lab_ping"], aggregation=600.0),
+                                  traffic.generate(["lab_ping"], aggregation=600))
+
+
+def test_explain_must_be_a_boolean():
+    with pytest.raises(TrafficError, match="explain must be True or False, not 'yes'"):
+        traffic.generate(explain="yes")
+
+
+def test_an_unknown_scenario_builder_suggests_a_name():
+    from helpers.traffic import scenarios
+
+    ctx = scenarios.Context(default_topology(), START, START + 60)
+    with pytest.raises(TrafficError, match="unknown scenario 'dos'; did you mean 'ddos'"):
+        scenarios.build("dos", ctx, np.random.default_rng(0))
+
+
+def test_az_id_of_a_govcloud_zone_and_of_a_bad_name():
+    from helpers.traffic.generator import az_id
+
+    assert az_id("us-gov-west-1a") == "usgw1-az1"
+    with pytest.raises(TrafficError, match="az must be an Availability Zone name.*'nope'"):
+        az_id("nope")
+
+
+# --- the command line ---------------------------------------------------------------------
+
+
+def _cli(tmp_path, *args):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    return subprocess.run([sys.executable, "-m", "helpers.traffic", *args, "--out",
+                           str(tmp_path / "out")], cwd=ROOT, capture_output=True, text=True,
+                          check=False, timeout=120)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--scenarios", "ddoss"], "did you mean 'ddos'?"),
+    (["--duration", "100000d"], "the limit is 15,000,000 records"),
+    (["--duration", "abc"], "cannot read duration 'abc'"),
+    (["--scale", "nan"], "scale must be a finite number"),
+    (["--seed", "-1"], "seed must be a whole number from 0"),
+    (["--start", "-5"], "before 1970-01-01"),
+    (["--flow-log-id", "fl-0a1b2c3d/../../x"], "argument --flow-log-id: 'fl-0a1b2c3d/../../x' "
+                                               "is not a flow-log ID"),
+    (["--seed", "one"], "argument --seed: invalid int value")])
+def test_command_line_argument_errors_exit_2_with_usage_and_no_traceback(tmp_path, args,
+                                                                       message):
+    result = _cli(tmp_path, *args)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("usage: python -m helpers.traffic")
+    assert "python -m helpers.traffic: error: " in result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("flow_log_id", ["../../../tmp/evil", "fl-../x", "fl-0a1b2c3d4e5f6000/x",
+                                         "fl-0a1b2c3", "fl-0a1b2c3d4e5f600000",
+                                         "fl-0A1B2C3D", "FL-0a1b2c3d", "fl-0a1b2c3g", ""])
+def test_command_line_refuses_a_flow_log_id_that_is_not_awss(tmp_path, capsys, flow_log_id):
+    from helpers.traffic import cli
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--flow-log-id", flow_log_id, "--duration", "10m", "--out", str(tmp_path)])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage:") and f"{flow_log_id!r} is not a flow-log ID" in err
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("flow_log_id", ["fl-1234abcd", "fl-0123456789abcdef0"])
+def test_command_line_accepts_both_lengths_of_aws_flow_log_ids(tmp_path, flow_log_id):
+    from helpers.traffic import cli
+
+    assert cli.main(["--flow-log-id", flow_log_id, "--duration", "10m", "--out",
+                     str(tmp_path)]) == 0
+    names = [p.name for p in tmp_path.rglob("*.parquet")]
+    assert names and all(f"_{flow_log_id}_" in n for n in names)
+
+
+def test_command_line_errors_from_the_generator_print_usage_and_return_2(tmp_path, capsys):
+    from helpers.traffic import cli
+
+    assert cli.main(["--duration", "100000d", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: python -m helpers.traffic")
+    assert "error: duration '100000d' at scale 1.0 would make about" in err
+
+
+def test_command_line_refuses_an_existing_file_as_the_tree_folder(tmp_path, capsys):
+    from helpers.traffic import cli
+
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--duration", "10m", "--out", str(tmp_path / "notes.txt")])
+    assert exit_.value.code == 2 and "is a file" in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_command_line_reads_fractional_epoch_seconds(tmp_path):
+    from helpers.traffic import cli
+
+    assert cli.main(["--start", f"{START}.5", "--duration", "10m", "--out",
+                     str(tmp_path / "lab.parquet")]) == 0
+    assert flowlogs.read(tmp_path / "lab.parquet").start.min() >= START
+
+
+def test_command_line_reports_an_out_folder_it_cannot_create(tmp_path, capsys):
+    from helpers.traffic import cli
+
+    (tmp_path / "notes.txt").write_text("mine")
+    assert cli.main(["--duration", "10m", "--out", str(tmp_path / "notes.txt" / "tree")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage:") and "error: cannot write --out" in err

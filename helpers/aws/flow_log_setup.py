@@ -20,6 +20,7 @@ from helpers.aws import policies
 from helpers.aws.account import Account, describe_error
 from helpers.errors import AwsSetupError, FlowLogFormatError
 from helpers.flowlogs.delivery import RESOURCE_TYPES, FlowLog
+from helpers.reference import CWL_RETENTION_DAYS
 
 __all__ = [
     "LOG_GROUP",
@@ -43,9 +44,6 @@ _LOG_GROUP = re.compile(r"[A-Za-z0-9_\-/.#]{1,512}")
 # S3 bucket names: 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a
 # letter or digit (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-# PutRetentionPolicy accepts only these day counts.
-RETENTION_CHOICES = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
-                     1827, 2192, 2557, 2922, 3288, 3653)
 
 
 def log_group_name(cloud: Account, variant: str | None = None) -> str:
@@ -82,8 +80,8 @@ def ensure_log_group(cloud: Account, name: str | None = None,
             course did not create (its retention is left alone).
     """
     name = check_log_group(name or log_group_name(cloud), "name")
-    if retention_days not in RETENTION_CHOICES:
-        raise AwsSetupError(f"retention_days must be one of {RETENTION_CHOICES} (the values "
+    if retention_days not in CWL_RETENTION_DAYS:
+        raise AwsSetupError(f"retention_days must be one of {CWL_RETENTION_DAYS} (the values "
                             f"PutRetentionPolicy accepts), not {retention_days!r}")
     existing = cloud.logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
     if any(g["logGroupName"] == name for g in existing):

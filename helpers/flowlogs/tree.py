@@ -36,6 +36,8 @@ __all__ = ["DEFAULT_FLOW_LOG_ID", "FLOW_LOG_ID", "check_flow_log_id", "write_tre
 DEFAULT_FLOW_LOG_ID = "fl-0a1b2c3d4e5f60000"
 FLOW_LOG_ID = re.compile(r"fl-(?:[0-9a-f]{8}|[0-9a-f]{17})")
 """AWS flow-log IDs: ``fl-`` and 8 (older) or 17 hexadecimal digits."""
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
+REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}")
 _PROGRESS_ABOVE = 24  # files; fewer are written without a progress bar
 
 
@@ -164,10 +166,22 @@ def write_tree(df: pd.DataFrame, root: str | os.PathLike, *, log_format: str | N
 
 
 def _column_or(df: pd.DataFrame, column: str, value: str | None) -> pd.Series:
-    """The frame's column, or ``value`` for every record; an error when neither is there."""
+    """The frame's column, or ``value`` for every record; an error when neither is there.
+
+    The values become folder names, so each must look like an account ID (12 digits) or a
+    region code (``ap-northeast-2``): nothing else may reach the path.
+    """
     if value is not None:
-        return pd.Series([str(value)] * len(df), dtype=object)
-    if column not in df.columns or df[column].isna().any():
+        values = pd.Series([value] * len(df), dtype=object)
+    elif column not in df.columns or df[column].isna().any():
         raise FlowLogFormatError(f"every record needs {column} to be placed in a folder: the "
                                  f"column is missing or has missing values; pass {column}=")
-    return df[column]
+    else:
+        values = df[column]
+    pattern, example = (ACCOUNT_ID, "123456789012") if column == "account_id" else (
+        REGION, "ap-northeast-2")
+    bad = [v for v in pd.unique(values) if not (isinstance(v, str) and pattern.fullmatch(v))]
+    if bad:
+        raise FlowLogFormatError(f"{column} {bad[0]!r} cannot name an S3 folder: expected "
+                                 f"something like {example!r}")
+    return values

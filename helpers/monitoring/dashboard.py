@@ -11,20 +11,51 @@ from a metrics frame with matplotlib, so a student offline sees what the console
 
 from __future__ import annotations
 
+import math
+import re
+import warnings
+
+import numpy as np
 import pandas as pd
 from matplotlib import dates as mdates
 from matplotlib.figure import Figure
 from matplotlib.gridspec import GridSpec
 from matplotlib.ticker import EngFormatter, MaxNLocator
 
-from helpers import plots
-from helpers.errors import MonitoringError
+from helpers import plots, times
+from helpers.errors import MonitoringError, TimeValueError
+from helpers.monitoring.evaluate import AlarmTimeline
 from helpers.monitoring.names import LOGS, NAT
 
 __all__ = ["dashboard_body", "draw", "draw_alarms"]
 
 _AGGREGATE = {"Sum": "sum", "Maximum": "max", "Minimum": "min", "Average": "mean",
               "SampleCount": "count"}
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+_LOG_GROUP = re.compile(r"[.\-_/#A-Za-z0-9]{1,512}")
+_FRAME_COLUMNS = ("timestamp", "namespace", "metric", "dimension", "dimension_value", "value")
+
+
+def _whole(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_frame(metrics, caller: str) -> None:
+    if not isinstance(metrics, pd.DataFrame):
+        raise MonitoringError(f"{caller}: metrics must be the tidy metrics frame (nat_metrics(), "
+                              f"log_group_metrics(), concatenated), not {type(metrics).__name__}")
+    missing = [c for c in _FRAME_COLUMNS if c not in metrics.columns]
+    if missing:
+        raise MonitoringError(f"{caller}: metrics lacks the column{'s' * (len(missing) > 1)} "
+                              f"{', '.join(missing)}; build it with nat_metrics() or "
+                              "log_group_metrics()")
+
+
+def _check_width(width) -> None:
+    if not (isinstance(width, (int, float, np.integer, np.floating))
+            and not isinstance(width, bool) and math.isfinite(width) and 0 < width <= 100):
+        raise MonitoringError(f"width must be the figure's width in inches, a number above 0 "
+                              f"(e.g. 13), not {width!r}")
 
 
 def dashboard_body(nat_gateway_id: str, log_group: str, region: str, *, period: int = 300,
@@ -45,14 +76,39 @@ def dashboard_body(nat_gateway_id: str, log_group: str, region: str, *, period: 
 
     Returns:
         The body as a dict; ``json.dumps`` it for ``PutDashboard``.
+
+    Raises:
+        MonitoringError: an ID, log group, Region or period that is not one; ``end`` before
+            ``start``.
+        TimeValueError: ``start`` or ``end`` is not a time.
     """
+    problems = []
+    if not isinstance(nat_gateway_id, str) or not re.fullmatch(r"nat-[0-9a-zA-Z]+",
+                                                               nat_gateway_id):
+        problems.append(f"nat_gateway_id must be a NAT gateway ID such as "
+                        f"'nat-0a1b2c3d4e5f60000' (lab.nat_gateway_id), not {nat_gateway_id!r}")
+    if not isinstance(log_group, str) or not _LOG_GROUP.fullmatch(log_group):
+        problems.append(f"log_group must be a log group name such as '/aws/vpc/flowlogs' "
+                        f"(1-512 letters, digits and _ - . / #), not {log_group!r}")
+    if not isinstance(region, str) or not _REGION.fullmatch(region):
+        problems.append(f"region must be an AWS Region code such as 'ap-northeast-2' "
+                        f"(cloud.region), not {region!r}")
+    if not (_whole(period) and (period in (1, 5, 10, 30) or (period >= 60 and period % 60 == 0))):
+        problems.append(f"period must be whole seconds: 1, 5, 10, 30 or a multiple of 60 (the "
+                        f"lesson's 5 minutes is 300), not {period!r}")
+    if problems:
+        raise MonitoringError("dashboard_body: " + "; ".join(problems))
     nat = ["NatGatewayId", nat_gateway_id]
-    common = {"region": region, "period": period}
+    common = {"region": region, "period": int(period)}
     body: dict = {}
     if start is not None:
-        body["start"] = _iso(start)
+        body["start"] = times.iso_z(start, "start")
     if end is not None:
-        body["end"] = _iso(end)
+        body["end"] = times.iso_z(end, "end")
+    if start is not None and end is not None and \
+            times.to_timestamp(end, "end") < times.to_timestamp(start, "start"):
+        raise MonitoringError(f"dashboard_body: end ({body['end']}) is before start "
+                              f"({body['start']})")
     body["widgets"] = [
         {"type": "metric", "x": 0, "y": 0, "width": 12, "height": 6, "properties": {
             "title": "NAT Gateway Traffic", "view": "timeSeries", "stacked": False,
@@ -72,12 +128,6 @@ def dashboard_body(nat_gateway_id: str, log_group: str, region: str, *, period: 
     return body
 
 
-def _iso(value) -> str:
-    stamp = pd.Timestamp(value)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
 def draw(body: dict, metrics: pd.DataFrame, *, width: float = 13.0) -> Figure:
     """Render a dashboard body from a metrics frame, laid out like the console's grid.
 
@@ -90,12 +140,19 @@ def draw(body: dict, metrics: pd.DataFrame, *, width: float = 13.0) -> Figure:
         The matplotlib Figure (not shown through pyplot; a notebook displays it once).
 
     Raises:
-        MonitoringError: a widget names a metric the frame does not hold, or the body has no
-            widgets.
+        MonitoringError: a widget names a metric the frame does not hold, the body has no
+            metric widgets or is not a dashboard body, or ``metrics`` is not a metrics frame.
     """
-    widgets = [w for w in body.get("widgets", []) if w.get("type") == "metric"]
+    if not isinstance(body, dict) or not isinstance(body.get("widgets"), list):
+        raise MonitoringError(f"body must be a dashboard body, a dict with a 'widgets' list "
+                              f"(dashboard_body(...)), not {_described(body)}")
+    _check_frame(metrics, "draw")
+    _check_width(width)
+    widgets = [w for w in body["widgets"] if isinstance(w, dict) and w.get("type") == "metric"]
     if not widgets:
         raise MonitoringError("the dashboard body has no metric widgets to draw")
+    for i, widget in enumerate(widgets):
+        _check_widget(i, widget)
     plots.setup()
     rows = max(w.get("y", 0) + w.get("height", 6) for w in widgets)
     fig = Figure(figsize=(width, rows * 0.55), layout="constrained")
@@ -131,8 +188,22 @@ def draw_alarms(timelines, metrics: pd.DataFrame, *, width: float = 13.0) -> Fig
     the alarm's state as background bands (red ALARM, grey INSUFFICIENT_DATA, none for OK).
 
     ``timelines`` are :class:`~helpers.monitoring.evaluate.AlarmTimeline` objects; ``metrics``
-    is the tidy per-minute frame they were evaluated on.
+    is the tidy per-minute frame they were evaluated on. Periods without datapoints are gaps
+    in the line, not zeros: no datapoint is what the alarm saw there.
+
+    Raises:
+        MonitoringError: ``timelines`` is not a non-empty list of timelines, ``metrics`` not a
+            metrics frame, or an alarm's metric is not in it.
     """
+    if isinstance(timelines, AlarmTimeline):
+        raise MonitoringError("timelines must be a list of AlarmTimeline; for one alarm write "
+                              "draw_alarms([timeline], metrics)")
+    if not isinstance(timelines, (list, tuple)) or not timelines or not all(
+            isinstance(t, AlarmTimeline) for t in timelines):
+        raise MonitoringError(f"timelines must be a non-empty list of AlarmTimeline (from "
+                              f"evaluate.evaluate_alarm), not {_described(timelines)}")
+    _check_frame(metrics, "draw_alarms")
+    _check_width(width)
     plots.setup()
     fig = Figure(figsize=(width, 2.2 * len(timelines)), layout="constrained")
     axes = fig.subplots(len(timelines), 1, sharex=True, squeeze=False)[:, 0]
@@ -140,15 +211,15 @@ def draw_alarms(timelines, metrics: pd.DataFrame, *, width: float = 13.0) -> Fig
         alarm = timeline.alarm
         entry = [alarm.namespace, alarm.metric, *[x for pair in alarm.dimensions for x in pair]]
         values = _aggregate(metrics, entry, {"stat": alarm.statistic, "period": alarm.period})
-        ax.step(values.index.tz_convert(None).to_numpy(), values.fillna(0).to_numpy(),
+        ax.step(values.index.tz_convert(None).to_numpy(), values.to_numpy(),
                 where="post", linewidth=1.2, label=f"{alarm.metric} ({alarm.statistic})")
         ax.axhline(alarm.threshold, color="tab:red", linestyle="--", linewidth=1,
                    label=f"threshold {EngFormatter(sep='')(alarm.threshold)}")
         states = timeline.evaluations
-        times = pd.to_datetime(states["time"], utc=True).dt.tz_convert(None).to_numpy()
+        edges = pd.to_datetime(states["time"], utc=True).dt.tz_convert(None).to_numpy()
         for i, state in enumerate(states["state"]):
-            if state in _STATE_COLOURS and i + 1 < len(times):
-                ax.axvspan(times[i], times[i + 1], color=_STATE_COLOURS[state], alpha=0.25,
+            if state in _STATE_COLOURS and i + 1 < len(edges):
+                ax.axvspan(edges[i], edges[i + 1], color=_STATE_COLOURS[state], alpha=0.25,
                            linewidth=0)
         ax.yaxis.set_major_formatter(EngFormatter(sep=""))
         ax.set_ylim(bottom=0)
@@ -156,6 +227,50 @@ def draw_alarms(timelines, metrics: pd.DataFrame, *, width: float = 13.0) -> Fig
         ax.legend(loc="upper left", fontsize=8, frameon=False)
         _hours(ax)
     return fig
+
+
+def _described(value) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def _check_widget(i: int, widget: dict) -> None:
+    """A metric widget's properties as draw reads them: metrics, stat, period."""
+    props = widget.get("properties")
+    where = f"widget {i} ({widget.get('properties', {}).get('title', 'untitled')!r})" \
+        if isinstance(props, dict) else f"widget {i}"
+    if not isinstance(props, dict):
+        raise MonitoringError(f"{where} has no 'properties' dict")
+    for key in ("x", "y", "width", "height"):
+        if key in widget and not (_whole(widget[key]) and widget[key] >= 0):
+            raise MonitoringError(f"{where}: {key} must be a whole number of grid units, not "
+                                  f"{widget[key]!r}")
+    if widget.get("x", 0) + widget.get("width", 6) > 24:
+        raise MonitoringError(f"{where}: x + width must fit the 24-unit grid, not "
+                              f"{widget.get('x', 0)} + {widget.get('width', 6)}")
+    entries = props.get("metrics")
+    if not isinstance(entries, list) or not entries:
+        raise MonitoringError(f"{where}: properties 'metrics' must be a non-empty list of "
+                              f"[namespace, metric, dimension, value, ...], not {entries!r}")
+    previous: list = []
+    for j, raw in enumerate(entries):
+        items = [x for x in raw if not isinstance(x, dict)] if isinstance(raw, list) else None
+        full = [previous[k] if item == "." and k < len(previous) else item
+                for k, item in enumerate(items or [])]
+        if items is None or len(full) < 2 or len(full) % 2 or not all(
+                isinstance(x, str) for x in full):
+            raise MonitoringError(f"{where}: metrics[{j}] must be [namespace, metric, "
+                                  f"dimension name, value, ...] (text, '.' repeats the line "
+                                  f"above), not {raw!r}")
+        previous = full
+    stat = props.get("stat", "Average")
+    if stat not in _AGGREGATE:
+        raise MonitoringError(f"{where}: cannot draw statistic {stat!r}; drawable: "
+                              f"{', '.join(_AGGREGATE)}")
+    period = props.get("period", 300)
+    if not (_whole(period) and period >= 60 and period % 60 == 0):
+        raise MonitoringError(f"{where}: period must be 60 s or a multiple (the course's metrics "
+                              f"are per minute), not {period!r}")
 
 
 def _entries(metrics_array):
@@ -182,8 +297,19 @@ def _aggregate(metrics: pd.DataFrame, entry: list, props: dict) -> pd.Series:
     if stat not in _AGGREGATE:
         raise MonitoringError(f"cannot draw statistic {stat!r}; drawable: {', '.join(_AGGREGATE)}")
     period = int(props.get("period", 300))
-    grouped = rows.set_index("timestamp")["value"].sort_index().resample(f"{period}s",
-                                                                         origin="epoch")
+    try:
+        with warnings.catch_warnings():  # pandas' "could not infer format": we raise instead
+            warnings.simplefilter("ignore", UserWarning)
+            stamps = pd.to_datetime(rows["timestamp"], utc=True)
+    except (TypeError, ValueError, OverflowError) as err:
+        raise TimeValueError(f"metrics: the timestamp column of {metric} must hold times: {err}"
+                             ) from None
+    try:
+        values = pd.Series(rows["value"].to_numpy(dtype=float), index=stamps)
+    except (TypeError, ValueError) as err:
+        raise MonitoringError(f"metrics: the values of {metric} must be numbers ({err})"
+                              ) from None
+    grouped = values.sort_index().resample(f"{period}s", origin="epoch")
     return grouped.agg(_AGGREGATE[stat]).where(grouped.count() > 0)
 
 

@@ -32,7 +32,9 @@ are refused with a message.
 from __future__ import annotations
 
 import difflib
+import math
 import re
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,9 +42,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from helpers.errors import FilterPatternError, MonitoringError
+from helpers import times
+from helpers.errors import FilterPatternError, MonitoringError, TimeValueError
 
-__all__ = ["Condition", "FilterPattern", "Slot", "compile_pattern", "metric_datapoints"]
+__all__ = ["Condition", "FilterPattern", "Slot", "compile_pattern", "metric_datapoints",
+           "parse_metric_value"]
 
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _IS_NUMBER = re.compile(_NUMBER + r"\Z")
@@ -403,19 +407,38 @@ class _Fields:
         return pc.if_else(pa.array(ok), taken, pa.scalar(None, pa.string()))
 
 
-def _strings(messages) -> pa.Array:
+def _strings(messages, what: str = "messages") -> pa.Array:
+    """Messages as one Arrow string array; a course error for anything that is not text."""
     if isinstance(messages, str):
         messages = [messages]
-    if isinstance(messages, pa.ChunkedArray):
-        return messages.combine_chunks().cast(pa.string())
-    if isinstance(messages, pa.Array):
-        return messages.cast(pa.string())
-    if isinstance(messages, (pd.Series, pd.Index, np.ndarray)):
-        converted = pa.array(messages, from_pandas=True)
-        if isinstance(converted, pa.ChunkedArray):
-            converted = converted.combine_chunks()
-        return converted.cast(pa.string())
-    return pa.array(list(messages), pa.string())
+    if isinstance(messages, (bytes, Mapping, Set)) or not hasattr(messages, "__iter__"):
+        raise MonitoringError(f"{what} must be a list, Series or Arrow array of log messages "
+                              f"(text), not {type(messages).__name__}")
+    items = None
+    if not isinstance(messages, (pa.ChunkedArray, pa.Array, pd.Series, pd.Index, np.ndarray)):
+        items = list(messages)
+        bad = next((i for i, m in enumerate(items) if m is not None and not isinstance(m, str)),
+                   None)
+        if bad is not None:
+            raise MonitoringError(f"{what} must be text; item {bad} is a "
+                                  f"{type(items[bad]).__name__} ({items[bad]!r})")
+    try:
+        if items is not None:
+            arr = pa.array(items, pa.string())
+        elif isinstance(messages, pa.ChunkedArray):
+            arr = messages.combine_chunks()
+        elif isinstance(messages, pa.Array):
+            arr = messages
+        else:
+            arr = pa.array(messages, from_pandas=True)
+            if isinstance(arr, pa.ChunkedArray):
+                arr = arr.combine_chunks()
+    except (pa.ArrowException, TypeError, ValueError) as err:
+        raise MonitoringError(f"{what} must be log messages (text): {err}") from None
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
+            or pa.types.is_null(arr.type)):
+        raise MonitoringError(f"{what} must be text, not a column of {arr.type}")
+    return arr.cast(pa.string())
 
 
 def _split(arr: pa.Array) -> pa.ListArray:
@@ -448,9 +471,9 @@ def metric_datapoints(messages, timestamps, pattern, *, metric_value: str = "1",
     """What a metric filter publishes for these log events: one row per minute.
 
     Each matching event adds ``metric_value`` (a number, or ``$field`` / ``$N`` naming a field
-    of a space-delimited pattern) to its minute. A minute with events but no match reports
-    ``default_value`` if there is one; a minute without events reports nothing
-    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/MetricFilters.html).
+    of a space-delimited pattern, see :func:`parse_metric_value`) to its minute. A minute with
+    events but no match reports ``default_value`` if there is one; a minute without events
+    reports nothing (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/MetricFilters.html).
 
     Args:
         messages: the events' messages.
@@ -463,6 +486,13 @@ def metric_datapoints(messages, timestamps, pattern, *, metric_value: str = "1",
         that matched) and ``unusable`` (matches whose ``$field`` was not a number, so nothing
         was published for them: counted, never silently dropped).
 
+    Raises:
+        MonitoringError: messages that are not text, a metric value that is neither a number
+            nor a field of the pattern, a default value that is not a finite number, or as
+            many timestamps as messages missing.
+        FilterPatternError: the pattern is malformed.
+        TimeValueError: a timestamp is not a time.
+
     >>> points = metric_datapoints(["a REJECT", "b ACCEPT", "c ACCEPT"], [0, 1000, 61000],
     ...                            "REJECT", default_value=0)
     >>> print(points.to_string(index=False))
@@ -470,20 +500,19 @@ def metric_datapoints(messages, timestamps, pattern, *, metric_value: str = "1",
     1970-01-01 00:00:00+00:00    1.0        1         0
     1970-01-01 00:01:00+00:00    0.0        0         0
     """
-    compiled = pattern if isinstance(pattern, FilterPattern) else compile_pattern(pattern)
+    compiled = _compiled(pattern)
+    source = parse_metric_value(compiled, metric_value)
+    if default_value is not None and not _finite_number(default_value):
+        raise MonitoringError(f"default_value must be a finite number or None, not "
+                              f"{default_value!r}")
     arr = _strings(messages)
+    minute = _event_minutes(timestamps)
+    if len(minute) != len(arr):
+        raise MonitoringError(f"timestamps: {len(arr)} messages but {len(minute)} timestamps; "
+                              "give one timestamp per message")
     split = _Fields(compiled, arr) if compiled.kind == "space" else None  # split once
     matched = split.matches() if split is not None else compiled.match(arr)
-    value = _values(compiled, split, len(arr), metric_value)
-    stamps = np.asarray(timestamps)
-    if np.issubdtype(stamps.dtype, np.integer) or np.issubdtype(stamps.dtype, np.floating):
-        minute = stamps.astype(np.int64) // 60_000 * 60
-    else:
-        utc = pd.to_datetime(pd.Series(stamps), utc=True)
-        minute = ((utc - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(
-            np.int64) // 60 * 60
-    if len(minute) != len(arr):
-        raise MonitoringError(f"{len(arr)} messages but {len(minute)} timestamps")
+    value = _values(source, split, len(arr))
     usable = matched & ~np.isnan(value)
     table = pd.DataFrame({"minute": minute, "value": np.where(usable, value, 0.0),
                           "matches": matched.astype(np.int64),
@@ -502,24 +531,108 @@ def metric_datapoints(messages, timestamps, pattern, *, metric_value: str = "1",
     return out
 
 
-def _values(pattern: FilterPattern, split, n: int, metric_value: str) -> np.ndarray:
-    text = str(metric_value).strip()
-    if _IS_NUMBER.match(text):
-        return np.full(n, float(text))
+def _compiled(pattern) -> FilterPattern:
+    if isinstance(pattern, FilterPattern):
+        return pattern
+    if not isinstance(pattern, str):
+        raise MonitoringError(f"pattern must be a filter pattern (text, or compile_pattern's "
+                              f"result), not {type(pattern).__name__}")
+    return compile_pattern(pattern)
+
+
+def _finite_number(value) -> bool:
+    return (isinstance(value, (int, float, np.integer, np.floating))
+            and not isinstance(value, (bool, np.bool_)) and math.isfinite(value))
+
+
+def _event_minutes(timestamps) -> np.ndarray:
+    """Epoch seconds of each event's minute: integers/floats are milliseconds, else times."""
+    if isinstance(timestamps, (str, bytes, Mapping, Set)) or not hasattr(timestamps, "__len__"):
+        raise MonitoringError(f"timestamps must be a sequence of event times (milliseconds "
+                              f"since the epoch, or datetimes), not {type(timestamps).__name__}")
+    stamps = np.asarray(timestamps)
+    if stamps.dtype.kind in "iuf":
+        if stamps.dtype.kind == "f" and not np.isfinite(stamps).all():
+            bad = int(np.flatnonzero(~np.isfinite(stamps))[0])
+            raise TimeValueError(f"timestamps: item {bad} is {float(stamps[bad])!r}, not a time "
+                                 "in milliseconds since the epoch")
+        return np.floor_divide(stamps, 60_000).astype(np.int64) * 60
+    if stamps.dtype.kind == "b":
+        raise TimeValueError("timestamps: True/False are not times; give milliseconds since "
+                             "the epoch or datetimes")
+    return times.epoch_seconds(stamps, "timestamps") // 60 * 60
+
+
+def parse_metric_value(pattern, metric_value) -> tuple[str, object]:
+    """What a metric filter's ``metricValue`` publishes for a matching event.
+
+    A number (``"1"``, ``"0.5"``, or a Python number) publishes itself; ``$name`` publishes
+    the field of that name, which the pattern must name: AWS takes a field value only from a
+    field "matched using the pattern" (``$fieldName`` for space-delimited patterns,
+    https://docs.aws.amazon.com/cdk/api/v2/python/aws_cdk.aws_logs/MetricFilterProps.html and
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/MetricFilters.html), and refuses
+    the metric filter otherwise (``InvalidParameterException``). ``$N`` names the event's N-th
+    space-separated field. ``metricValue`` is at most 100 characters
+    (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_MetricTransformation.html).
+
+    Returns:
+        ``("number", value)``, ``("field", name)`` or ``("position", n)``.
+
+    Raises:
+        MonitoringError: anything else, naming the value and what the pattern offers.
+
+    >>> parse_metric_value(compile_pattern("[host, bytes]"), "$bytes")
+    ('field', 'bytes')
+    >>> parse_metric_value(compile_pattern("ERROR"), "$bytes")
+    Traceback (most recent call last):
+    ...
+    helpers.errors.MonitoringError: metric_value $bytes names a field, which only a \
+space-delimited pattern ([a, b, ...]) has; the pattern 'ERROR' has none
+    """
+    compiled = _compiled(pattern)
+    if _finite_number(metric_value):
+        return ("number", float(metric_value))
+    if not isinstance(metric_value, str):
+        raise MonitoringError(f"metric_value must be a number or a $field of the pattern (text "
+                              f"such as '1' or '$bytes'), not {metric_value!r}")
+    text = metric_value.strip()
+    if len(metric_value) > 100:
+        raise MonitoringError(f"metric_value is at most 100 characters, not "
+                              f"{len(metric_value)}")
+    if _IS_NUMBER.match(text) and math.isfinite(float(text)):
+        return ("number", float(text))
+    names = compiled.names
     if not text.startswith("$"):
-        raise MonitoringError(f"metric_value must be a number or $field, not {metric_value!r}")
-    if pattern.kind != "space":
+        hint = f" (did you mean ${text}?)" if text in names else ""
+        raise MonitoringError(f"metric_value must be a number or $field, not "
+                              f"{metric_value!r}{hint}")
+    if compiled.kind != "space":
         raise MonitoringError(f"metric_value {text} names a field, which only a "
-                              "space-delimited pattern ([a, b, ...]) has")
+                              f"space-delimited pattern ([a, b, ...]) has; the pattern "
+                              f"{compiled.text!r} has none")
     ref = text[1:]
     if ref.isdigit() and int(ref) > 0:
-        col = split.token(int(ref))
+        slots = len(compiled.slots)
+        if not any(s.ellipsis for s in compiled.slots) and int(ref) > slots:
+            raise MonitoringError(f"metric_value {text} names field {int(ref)}, but the "
+                                  f"pattern matches events of {slots} fields")
+        return ("position", int(ref))
+    if ref not in names:
+        close = difflib.get_close_matches(ref, names, n=1)
+        hint = f" (did you mean ${close[0]}?)" if close else ""
+        listed = ", ".join(names) if names else "none (name one, e.g. [..., bytes])"
+        raise MonitoringError(f"metric_value {text} names no field of the pattern{hint}; "
+                              f"its fields: {listed}")
+    return ("field", ref)
+
+
+def _values(source: tuple[str, object], split, n: int) -> np.ndarray:
+    kind, what = source
+    if kind == "number":
+        return np.full(n, float(what))
+    if kind == "position":
+        col = split.token(int(what))
         ok = pc.fill_null(pc.match_substring_regex(col, "^" + _NUMBER + "$"), False)
         col = pc.if_else(ok, col, pa.scalar(None, pa.string()))
         return np.asarray(pc.fill_null(pc.cast(col, pa.float64()), np.nan), dtype=float)
-    if ref not in pattern.names:
-        close = difflib.get_close_matches(ref, pattern.names, n=1)
-        hint = f" (did you mean ${close[0]}?)" if close else ""
-        raise MonitoringError(f"metric_value {text} names no field of the pattern{hint}; "
-                              f"its fields: {', '.join(pattern.names)}")
-    return split.number(ref)
+    return split.number(what)

@@ -51,6 +51,7 @@ to the seconds spent in each; counts go to the minute of the record's start.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 from dataclasses import dataclass
 
@@ -120,6 +121,40 @@ METRICS: dict[str, MetricDef] = {m.name: m for m in (
 
 _NEEDED = ("interface_id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol", "packets",
            "bytes", "start", "end", "action", "tcp_flags")
+_NUMERIC = ("srcport", "dstport", "protocol", "packets", "bytes", "start", "end", "tcp_flags")
+
+
+def _check_records(records, caller: str) -> None:
+    if not isinstance(records, pd.DataFrame):
+        raise MonitoringError(f"{caller}: records must be a DataFrame of flow-log records (from "
+                              f"helpers.traffic.generate() or flowlogs.read_flow_logs()), not "
+                              f"{type(records).__name__}")
+
+
+def _check_numeric(records: pd.DataFrame, columns, caller: str) -> None:
+    for column in columns:
+        values = records[column]
+        if not (pd.api.types.is_numeric_dtype(values) or values.isna().all()) \
+                or pd.api.types.is_bool_dtype(values):
+            sample = values.dropna().iloc[0] if values.notna().any() else None
+            raise MonitoringError(f"{caller}: records column {column!r} must hold numbers, not "
+                                  f"{values.dtype} (e.g. {sample!r}); parse the records with "
+                                  "flowlogs.read_flow_logs() / parse_lines()")
+
+
+def _check_topology(topology, caller: str) -> None:
+    if not all(hasattr(topology, a) for a in ("interface", "vpc_cidr", "nat_gateway_id")):
+        raise MonitoringError(f"{caller}: topology must be the lab VPC (a Topology: "
+                              f"traffic.default_topology() or cloud.lab_vpc()), not "
+                              f"{type(topology).__name__}")
+
+
+def _check_flow_log(flow_log, caller: str) -> None:
+    if not all(hasattr(flow_log, a) for a in ("destination_type", "log_group", "log_format",
+                                              "resource_id", "traffic_type")):
+        raise MonitoringError(f"{caller}: flow_log must be a FlowLog (cloud.create_flow_log(...) "
+                              f"or helpers.flowlogs.delivery.FlowLog), not "
+                              f"{type(flow_log).__name__}")
 
 
 # --- NAT gateway ------------------------------------------------------------------------------
@@ -142,16 +177,23 @@ def nat_metrics(records: pd.DataFrame, topology, *, port_limit: int = PORT_LIMIT
         a NAT gateway reports every minute while it exists.
 
     Raises:
-        MonitoringError: a needed column is missing, or the topology has no NAT interface.
+        MonitoringError: records that are not a frame of flow-log records (a needed column
+            missing, or not numbers), a topology that is not one or has no NAT interface, or
+            a port limit that is not a positive whole number.
     """
+    _check_records(records, "nat_metrics")
     missing = [c for c in _NEEDED if c not in records.columns]
     if missing:
         raise MonitoringError(
             f"nat_metrics needs the columns {', '.join(missing)}; connection metrics read "
             "tcp_flags (a version-3 field). Use records from helpers.traffic.generate() or a "
             "custom format that includes ${tcp-flags}")
-    if not port_limit > 0:
-        raise MonitoringError(f"port_limit must be a positive number, not {port_limit!r}")
+    _check_numeric(records, _NUMERIC, "nat_metrics")
+    if not (isinstance(port_limit, (int, np.integer)) and not isinstance(port_limit, bool)
+            and port_limit > 0):
+        raise MonitoringError(f"port_limit must be a positive whole number (connections), not "
+                              f"{port_limit!r}")
+    _check_topology(topology, "nat_metrics")
     try:
         nat = topology.interface("nat")
     except KeyError as err:
@@ -335,8 +377,10 @@ def log_group_metrics(records: pd.DataFrame, flow_log, topology=None) -> pd.Data
         topology: maps interfaces to subnets and the VPC when the records cannot.
 
     Raises:
-        MonitoringError: the flow log writes to S3, or interfaces cannot be placed.
+        MonitoringError: the flow log writes to S3, or interfaces cannot be placed, or an
+            argument is not what it should be (records, FlowLog, Topology).
     """
+    _check_flow_log(flow_log, "log_group_metrics")
     if flow_log.destination_type != "cloud-watch-logs":
         raise MonitoringError(f"{flow_log.flow_log_id or 'this flow log'} writes to S3, which has "
                               "no log-group metrics; pass a flow log to CloudWatch Logs")
@@ -358,10 +402,26 @@ def log_events(records: pd.DataFrame, flow_log, topology=None) -> pd.DataFrame:
     ``log_stream``, ``timestamp`` (ms) and ``message``, as
     :func:`helpers.flowlogs.delivery.log_events` makes them from the records the flow log captures;
     a metric filter (:meth:`helpers.monitoring.alarms.MetricFilterSpec.datapoints`) reads them.
+
+    Raises:
+        MonitoringError: the flow log writes to S3, interfaces cannot be placed, or an
+            argument is not what it should be (records with ``interface_id``, ``start`` and
+            ``action``, a FlowLog, a Topology).
     """
+    _check_flow_log(flow_log, "log_events")
     if flow_log.destination_type != "cloud-watch-logs":
         raise MonitoringError(f"{flow_log.flow_log_id or 'this flow log'} writes to S3, which has "
                               "no log events; pass a flow log to CloudWatch Logs")
+    _check_records(records, "log_events")
+    missing = [c for c in ("interface_id", "start", "action") if c not in records.columns]
+    if missing:
+        raise MonitoringError(f"log_events: records lack the column{'s' * (len(missing) > 1)} "
+                              f"{', '.join(missing)}; use flow-log records (traffic.generate(), "
+                              "flowlogs.read_flow_logs())")
+    _check_numeric(records, ["start"], "log_events")
+    if records["start"].isna().any():
+        raise MonitoringError("log_events: records column 'start' has missing values; every "
+                              "record needs its start time (epoch seconds)")
     chosen = delivery.captured(records, flow_log, _interfaces(records, topology))
     return delivery.log_events(chosen, flow_log.log_format)
 
@@ -374,16 +434,56 @@ def _interfaces(records: pd.DataFrame, topology) -> pd.DataFrame:
     if topology is None:
         raise MonitoringError("records without subnet_id/vpc_id columns need the topology: "
                               "log_group_metrics(records, flow_log, topology=lab)")
+    if not all(hasattr(topology, a) for a in ("interfaces", "vpc_id")):
+        raise MonitoringError(f"topology must be the lab VPC (a Topology: "
+                              f"traffic.default_topology() or cloud.lab_vpc()), not "
+                              f"{type(topology).__name__}")
     return pd.DataFrame([(e.eni_id, e.subnet_id, topology.vpc_id) for e in topology.interfaces],
                         columns=["interface_id", "subnet_id", "vpc_id"])
 
 
 def series(frame: pd.DataFrame, metric: str, *, namespace: str | None = None,
            dimension_value: str | None = None) -> pd.Series:
-    """One metric's per-minute values from a tidy frame, indexed by timestamp."""
+    """One metric's per-minute values from a tidy frame, indexed by timestamp.
+
+    Raises:
+        MonitoringError: ``frame`` is not a tidy metrics frame, or holds no rows of ``metric``
+            (in ``namespace``, for ``dimension_value``); the message says what it holds.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise MonitoringError(f"frame must be a tidy metrics frame (from nat_metrics() or "
+                              f"log_group_metrics()), not {type(frame).__name__}")
+    missing = [c for c in ("timestamp", "metric", "value") + (
+        ("namespace",) if namespace is not None else ()) + (
+        ("dimension_value",) if dimension_value is not None else ()) if c not in frame.columns]
+    if missing:
+        raise MonitoringError(f"frame lacks the column{'s' * (len(missing) > 1)} "
+                              f"{', '.join(missing)}; build it with nat_metrics() or "
+                              "log_group_metrics()")
+    for arg, value in (("metric", metric), ("namespace", namespace),
+                       ("dimension_value", dimension_value)):
+        if value is not None and not isinstance(value, str):
+            raise MonitoringError(f"{arg} must be text, not {type(value).__name__} {value!r}")
+        if arg == "metric" and value is None:
+            raise MonitoringError("metric must be a metric name such as 'BytesOutToDestination'")
     rows = frame[frame["metric"] == metric]
+    if rows.empty:
+        held = sorted(frame["metric"].dropna().astype(str).unique())
+        close = difflib.get_close_matches(metric, held, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise MonitoringError(f"metric {metric!r} is not in the frame{hint}; it holds "
+                              + (", ".join(held) if held else "no rows"))
     if namespace is not None:
         rows = rows[rows["namespace"] == namespace]
+        if rows.empty:
+            held = frame.loc[frame["metric"] == metric, "namespace"].astype(str).unique()
+            raise MonitoringError(f"namespace: the frame has no {metric} in {namespace!r}; it "
+                                  "has it in " + ", ".join(sorted(held)))
     if dimension_value is not None:
-        rows = rows[rows["dimension_value"] == dimension_value]
+        values = rows["dimension_value"]
+        rows = rows[values == dimension_value]
+        if rows.empty:
+            raise MonitoringError(f"dimension_value: the frame has no {metric} for "
+                                  f"{dimension_value!r}; it has "
+                                  + ", ".join(sorted(values.dropna().astype(str).unique())))
     return rows.set_index("timestamp")["value"].sort_index().rename(metric)

@@ -9,7 +9,7 @@ returns the shell scripts that make the same traffic on real EC2 instances.
 from helpers.errors import TrafficError
 from helpers.traffic.generator import COLUMNS, LABELS, generate
 from helpers.traffic.live import SCRIPTS, live_script
-from helpers.traffic.rules import allowed, check, evaluate, int_to_ipv4, ipv4_to_int
+from helpers.traffic.rules import allowed, check, int_to_ipv4, ipv4_to_int, is_allowed
 from helpers.traffic.scenarios import DEFAULT_SCENARIOS, SCENARIOS
 from helpers.traffic.topology import ALL, NaclEntry, SgRule, Topology, default_topology
 
@@ -27,9 +27,9 @@ __all__ = [
     "allowed",
     "check",
     "default_topology",
-    "evaluate",
     "generate",
     "int_to_ipv4",
     "ipv4_to_int",
+    "is_allowed",
     "live_script",
 ]

@@ -10,7 +10,6 @@ them. Everything is numpy and Arrow; Python loops only over scenarios, hops and 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import math
 import re
 import zlib
@@ -20,14 +19,22 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from helpers.errors import TrafficError
+from helpers import times
+from helpers.errors import TimeValueError, TrafficError
 from helpers.flowlogs.fields import FIELDS
 from helpers.traffic.records import assign_ports, concat, to_records
-from helpers.traffic.scenarios import DEFAULT_SCENARIOS, SCENARIOS, Context, build
+from helpers.traffic.scenarios import (
+    DEFAULT_SCENARIOS,
+    SCENARIOS,
+    Context,
+    build,
+    check_name,
+    expected_records,
+)
 from helpers.traffic.topology import Topology, default_topology
 
-__all__ = ["COLUMNS", "LABELS", "LESSON_START", "az_id", "generate", "parse_duration",
-           "parse_start"]
+__all__ = ["COLUMNS", "LABELS", "LESSON_START", "MAX_RECORDS", "MAX_SCALE", "az_id",
+           "estimate_records", "generate", "parse_duration", "parse_start"]
 
 VERSION = 5
 LESSON_START = 1639958400  # 2021-12-20T00:00:00Z, the day of the lesson's example records
@@ -42,6 +49,25 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _OK, _NODATA, _SKIPDATA = 0, 1, 2
 _SKIPDATA_EVERY = 12 * 3600  # about one SKIPDATA window per 12 hours of web traffic
 _STRING = pa.large_string()
+_LAST_SECOND = int(pd.Timestamp.max.timestamp())  # 2262-04-11T23:47:16Z, pandas' last time
+
+_PEAK_BYTES = 620  # memory per record at the peak of generate(), measured (see MAX_RECORDS)
+
+MAX_RECORDS = 15_000_000
+"""The most records :func:`generate` makes in one call, estimated before anything is drawn.
+
+A generated record takes about 420 bytes in the frame and about 620 bytes at the peak of
+generation (the numpy and Arrow arrays it is built from), measured with every scenario over a
+day; 15 million records need about 9 GB of memory at the peak and leave a frame of about
+6 GB, as much as a 16 GB laptop can hold. The benchmark's largest frame (every scenario for a
+day at scale 64, 11.5 million records) fits. Make a longer span in several calls with
+consecutive ``start`` times, or raise this module attribute on a machine with more memory.
+"""
+
+MAX_SCALE = 1_000_000
+"""The largest ``scale``: a million times the lesson's traffic is beyond any lab, and the
+scenarios' Poisson draws overflow well above it (the record estimate catches most cases first,
+but some scenarios cap their connections and would not be caught)."""
 
 
 def generate(scenarios=None, *, seed: int = 0, start=None, duration="1h",
@@ -53,14 +79,17 @@ def generate(scenarios=None, *, seed: int = 0, start=None, duration="1h",
         scenarios: scenario names (a list, or one comma-separated string; ``"all"`` for every
             scenario of :data:`SCENARIOS`); None means lab 2's traffic over the web baseline
             (:data:`DEFAULT_SCENARIOS`).
-        seed: the seed of every random draw; the same arguments give the same frame.
+        seed: the seed of every random draw, a whole number from 0; the same arguments give
+            the same frame.
         start: the first second: epoch seconds, an ISO 8601 string or a datetime (naive
-            values are UTC); None means the lesson's date, 2021-12-20T00:00:00Z.
-        duration: how long: ``"90s"``, ``"30m"``, ``"1h"``, ``"1d"`` or seconds.
+            values are UTC), from 1970-01-01; None means the lesson's date,
+            2021-12-20T00:00:00Z.
+        duration: how long: ``"90s"``, ``"30m"``, ``"1h"``, ``"1d"``, seconds or a timedelta.
         topology: the VPC whose rules decide ACCEPT and REJECT; None means
             :func:`helpers.traffic.topology.default_topology`.
         aggregation: the flow log's maximum aggregation interval, 60 or 600 seconds.
-        scale: multiplies how many connections every scenario opens.
+        scale: multiplies how many connections every scenario opens: a finite number above
+            0, at most :data:`MAX_SCALE`.
         explain: add two columns for checking the rules: ``is_response`` (the record is the
             response direction of a connection) and ``icmp_type`` (8 request, 0 reply).
 
@@ -71,7 +100,9 @@ def generate(scenarios=None, *, seed: int = 0, start=None, duration="1h",
         ``"skipdata"`` for those records). Sorted by ``start``, then interface.
 
     Raises:
-        TrafficError: an unknown scenario, a bad start, duration or aggregation interval.
+        TrafficError: an unknown scenario; a bad seed, start, duration, aggregation interval,
+            scale or topology; or more records than :data:`MAX_RECORDS` expected
+            (:func:`estimate_records`), refused before any memory is taken.
 
     >>> df = generate(["admin_ping"], duration="10m")
     >>> icmp = df[df.protocol == 1]
@@ -81,16 +112,36 @@ def generate(scenarios=None, *, seed: int = 0, start=None, duration="1h",
     eni-01a1b2c3d4e5f6000        ingress        4    336 ACCEPT
     eni-01a1b2c3d4e5f6000         egress        4    336 REJECT
     """
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) \
+            or seed < 0:
+        raise TrafficError(f"seed must be a whole number from 0 (the same seed gives the same "
+                           f"records), not {seed!r}")
     names = scenario_names(scenarios)
     first = parse_start(start)
     seconds = parse_duration(duration)
-    if aggregation not in AGGREGATION_INTERVALS:
-        raise TrafficError(f"aggregation must be 60 or 600 seconds (a flow log's "
-                           f"MaxAggregationInterval), not {aggregation!r}")
-    if not scale > 0:
-        raise TrafficError(f"scale must be a positive number, not {scale!r}")
+    window = _check_aggregation(aggregation)
+    factor = _check_scale(scale)
+    if topology is not None and not isinstance(topology, Topology):
+        raise TrafficError(f"topology must be a Topology (such as default_topology() or the "
+                           f"lab's from helpers.aws), not {type(topology).__name__}")
+    if not isinstance(explain, (bool, np.bool_)):
+        raise TrafficError(f"explain must be True or False, not {explain!r}")
     topology = default_topology() if topology is None else topology
-    ctx = Context(topology, first, first + seconds, float(scale))
+    estimate = estimate_records(names, seconds, scale=factor, aggregation=window,
+                                interfaces=len(topology.interfaces))
+    if not estimate <= MAX_RECORDS:
+        raise TrafficError(
+            f"duration {_shown(duration)} at scale {scale!r} would make about "
+            f"{_count(estimate)} records (the expected records of {_listed(names)}, plus a "
+            "NODATA record per idle interface and window); "
+            f"the limit is {MAX_RECORDS:,} records, about "
+            f"{MAX_RECORDS * _PEAK_BYTES / 1e9:.0f} GB of memory while generating. "
+            "Use a shorter duration or a smaller scale, or make a long span in several calls "
+            "with consecutive start times")
+    if first + seconds > _LAST_SECOND:
+        raise TrafficError(f"duration {_shown(duration)} from start {times.iso_z(first)} ends "
+                           f"after {times.iso_z(_LAST_SECOND)}, the last time pandas can hold")
+    ctx = Context(topology, first, first + seconds, factor)
     batches = []
     for name in names:
         rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
@@ -98,10 +149,77 @@ def generate(scenarios=None, *, seed: int = 0, start=None, duration="1h",
     assign_ports(batches, np.random.default_rng([seed, 1]))
     records = concat([
         to_records(b, topology, scenario_code=LABELS.index(b.scenario), start=ctx.start,
-                   end=ctx.end, window=aggregation)
+                   end=ctx.end, window=window)
         for b in batches if len(b)])
-    keep, status = _status_records(records, ctx, aggregation, np.random.default_rng([seed, 2]))
+    keep, status = _status_records(records, ctx, window, np.random.default_rng([seed, 2]))
     return _frame(records, keep, status, topology, explain)
+
+
+def estimate_records(scenarios=None, duration="1h", *, scale: float = 1.0,
+                     aggregation: int = 60, interfaces: int = 3) -> float:
+    """About how many records :func:`generate` makes, from the scenarios' rates alone.
+
+    The sum of each scenario's expected records
+    (:func:`helpers.traffic.scenarios.expected_records`) plus one per interface and
+    aggregation window, the most NODATA records there can be. Nothing is drawn, so it is
+    instant for any duration. The arguments are :func:`generate`'s; ``interfaces`` is how
+    many interfaces the topology has.
+
+    >>> round(estimate_records(["web_baseline"], "1d"))  # and 1,440 minutes × 3 interfaces
+    133920
+    """
+    names = scenario_names(scenarios)
+    seconds = parse_duration(duration)
+    factor, window = _check_scale(scale), _check_aggregation(aggregation)
+    if isinstance(interfaces, bool) or not isinstance(interfaces, (int, np.integer)) \
+            or interfaces < 0:
+        raise TrafficError(f"interfaces must be a whole number from 0, not {interfaces!r}")
+    hours = seconds / 3600
+    traffic = sum(expected_records(name, hours, factor) for name in names)
+    return traffic + -(-seconds // window) * max(interfaces, 1)
+
+
+def _check_scale(scale) -> float:
+    """``scale`` as a float, if it is a finite number above 0 and at most MAX_SCALE."""
+    if not _is_number(scale) or not 0 < _float(scale) <= MAX_SCALE:
+        raise TrafficError(f"scale must be a finite number above 0 and at most "
+                           f"{MAX_SCALE:,}, not {_shown(scale)}")
+    return float(scale)
+
+
+def _check_aggregation(aggregation) -> int:
+    """``aggregation`` as an int, if it is 60 or 600 (seconds)."""
+    if not _is_number(aggregation) or aggregation not in AGGREGATION_INTERVALS:
+        raise TrafficError(f"aggregation must be 60 or 600 seconds (a flow log's "
+                           f"MaxAggregationInterval), not {aggregation!r}")
+    return int(aggregation)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_))
+
+
+def _float(value) -> float:
+    """A number as a float; infinite when it is too large for one, NaN stays NaN."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
+def _shown(value) -> str:
+    """A value for a message: its repr, shortened to one line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _count(n: float) -> str:
+    return f"{n:,.0f}" if n < 1e18 else f"{n:.3g}"
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(names) if len(names) <= 3 else f"{len(names)} scenarios"
 
 
 def scenario_names(scenarios) -> list[str]:
@@ -110,14 +228,16 @@ def scenario_names(scenarios) -> list[str]:
         return list(DEFAULT_SCENARIOS)
     if isinstance(scenarios, str):
         scenarios = list(SCENARIOS) if scenarios.strip() == "all" else scenarios.split(",")
+    elif isinstance(scenarios, (bytes, bytearray)) or not hasattr(scenarios, "__iter__"):
+        raise TrafficError(f"scenarios must be a list of scenario names, one comma-separated "
+                           f"string or 'all', not {type(scenarios).__name__} {scenarios!r}")
     names = []
     for raw in scenarios:
-        name = str(raw).strip()
-        if name not in SCENARIOS:
-            close = difflib.get_close_matches(name, list(SCENARIOS), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise TrafficError(f"unknown scenario {name!r}{hint} Valid scenarios: "
+        if not isinstance(raw, str):
+            raise TrafficError(f"scenarios must hold scenario names (text), not "
+                               f"{type(raw).__name__} {raw!r}; valid scenarios: "
                                f"{', '.join(SCENARIOS)}")
+        name = check_name(raw.strip())
         if name not in names:
             names.append(name)
     if not names:
@@ -133,22 +253,14 @@ def parse_start(value) -> int:
     """
     if value is None:
         return LESSON_START
-    if isinstance(value, bool):
-        raise TrafficError(f"start must be epoch seconds, ISO 8601 text or a datetime, "
-                           f"not {value!r}")
-    if isinstance(value, (int, np.integer, float, np.floating)):
-        return int(value)
-    if isinstance(value, (str, dt.datetime, dt.date, pd.Timestamp)):
-        try:
-            stamp = pd.Timestamp(value)
-        except (ValueError, TypeError) as err:
-            raise TrafficError(f"cannot read start {value!r} as a date and time: use ISO "
-                               "8601, e.g. '2021-12-20T00:00:00Z'") from err
-        if stamp.tzinfo is None:
-            stamp = stamp.tz_localize("UTC")
-        return int(stamp.timestamp())
-    raise TrafficError(f"start must be epoch seconds, ISO 8601 text or a datetime, "
-                       f"not {type(value).__name__}")
+    try:
+        seconds = times.to_epoch(value, "start")
+    except TimeValueError as err:
+        raise TrafficError(str(err)) from None
+    if seconds < 0:
+        raise TrafficError(f"start {value!r} is before 1970-01-01T00:00:00Z, where the epoch "
+                           "seconds of flow-log records begin")
+    return seconds
 
 
 def parse_duration(value) -> int:
@@ -159,14 +271,17 @@ def parse_duration(value) -> int:
     """
     if isinstance(value, (dt.timedelta, pd.Timedelta)):
         seconds = value.total_seconds()
-    elif isinstance(value, (int, np.integer, float, np.floating)) and not isinstance(value, bool):
-        seconds = float(value)
+    elif _is_number(value):
+        seconds = _float(value)
     elif isinstance(value, str) and (match := re.fullmatch(
             r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", value.lower())):
         seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"]
     else:
         raise TrafficError(f"cannot read duration {value!r}: use a number of seconds or "
                            "text like '90s', '30m', '1h', '1d'")
+    if math.isnan(seconds) or seconds == math.inf:
+        raise TrafficError(f"duration must be a finite number of seconds, not "
+                           f"{_shown(value)}")
     if not seconds >= 1:
         raise TrafficError(f"duration must be at least one second, not {value!r}")
     return int(math.ceil(seconds))
@@ -181,12 +296,18 @@ def az_id(az: str) -> str:
 
     Real AZ IDs map to names differently in each account; this mapping only has to be stable.
 
-    >>> az_id("ap-northeast-2a"), az_id("ap-northeast-2c"), az_id("us-east-1b")
-    ('apne2-az1', 'apne2-az3', 'use1-az2')
+    >>> az_id("ap-northeast-2a"), az_id("ap-northeast-2c"), az_id("us-gov-west-1b")
+    ('apne2-az1', 'apne2-az3', 'usgw1-az2')
     """
-    region, letter = az[:-1], az[-1]
-    area, word, number = region.split("-")
-    return f"{area}{_REGION_WORDS.get(word, word[:2])}{number}-az{ord(letter) - ord('a') + 1}"
+    match = re.fullmatch(r"([a-z]{2})((?:-[a-z]+)+)-(\d{1,2})([a-z])", az) \
+        if isinstance(az, str) else None
+    if match is None:
+        raise TrafficError(f"az must be an Availability Zone name such as 'ap-northeast-2a' "
+                           f"(a Region code and a letter), not {az!r}")
+    area, words, number, letter = match.groups()
+    words = "".join(_REGION_WORDS.get(w, w[0] if w == "gov" else w[:2])
+                    for w in words.split("-")[1:])
+    return f"{area}{words}{number}-az{ord(letter) - ord('a') + 1}"
 
 
 # --- NODATA and SKIPDATA ----------------------------------------------------------------------

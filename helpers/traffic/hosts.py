@@ -9,8 +9,11 @@ ACL trust it for SSH and ping) and holds nobody else.
 
 from __future__ import annotations
 
+import difflib
+
 import numpy as np
 
+from helpers.errors import TrafficError
 from helpers.traffic.rules import ipv4_to_int
 
 __all__ = ["HOSTS", "POOLS", "address", "pool"]
@@ -35,13 +38,23 @@ POOLS: dict[str, tuple[tuple[str, int, int], ...]] = {
 """Groups of internet hosts, by role: slices of the documentation blocks that do not overlap."""
 
 
+def _check(kind: str, name, known) -> None:
+    if not isinstance(name, str) or name not in known:
+        close = difflib.get_close_matches(str(name), list(known), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ";"
+        raise TrafficError(f"unknown {kind} {name!r}{hint} valid names: {', '.join(known)}")
+
+
 def address(name: str) -> int:
-    """A named host's address as ``uint32``."""
+    """A named host's address as ``uint32`` (``name`` is a key of :data:`HOSTS`)."""
+    _check("host", name, HOSTS)
     return int(ipv4_to_int(HOSTS[name])[0])
 
 
 def pool(name: str) -> np.ndarray:
-    """A pool's addresses as a ``uint32`` array, in address order."""
+    """A pool's addresses as a ``uint32`` array, in address order (``name``: a key of
+    :data:`POOLS`)."""
+    _check("host pool", name, POOLS)
     text = [f"{prefix}{i}" for prefix, first, last in POOLS[name]
             for i in range(first, last + 1)]
     return np.sort(ipv4_to_int(text))

@@ -76,6 +76,7 @@ class Hop:
 
 def route(topology: Topology, client: str, server: str) -> tuple[Hop, ...]:
     """The hops between two nodes (interface roles, or ``"internet"``) of the lab VPC."""
+    _check_topology(topology)
     index = {e.role: i for i, e in enumerate(topology.interfaces)}
     for node in (client, server):
         if node != "internet" and node not in index:
@@ -105,6 +106,13 @@ def assign_ports(batches: list[Flows], rng) -> None:
     connections, so no two connections of one client share a port until it has opened
     28,232 of them: one flow-log record per 5-tuple and window, as AWS aggregates.
     """
+    if not all(isinstance(b, Flows) for b in batches):
+        bad = next(b for b in batches if not isinstance(b, Flows))
+        raise TrafficError(f"batches must hold Flows (what scenarios build), not "
+                           f"{type(bad).__name__}")
+    if not isinstance(rng, np.random.Generator):
+        raise TrafficError(f"rng must be a numpy Generator (np.random.default_rng(seed)), not "
+                           f"{type(rng).__name__}")
     picks = [np.flatnonzero(b.sport == EPHEMERAL) for b in batches]
     src = np.concatenate([b.src[p] for b, p in zip(batches, picks)])
     if not len(src):
@@ -173,6 +181,14 @@ def to_records(flows: Flows, topology: Topology, *, scenario_code: int, start: i
     ``start``/``end`` bound the generated span (epoch seconds, end exclusive) and ``window``
     is the aggregation interval in seconds.
     """
+    if not isinstance(flows, Flows):
+        raise TrafficError(f"flows must be Flows (what scenarios build), not "
+                           f"{type(flows).__name__}")
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window <= 0:
+        raise TrafficError(f"window must be a whole number of seconds above 0, not {window!r}")
+    if not end > start:
+        raise TrafficError(f"end must be after start (epoch seconds), not start={start!r}, "
+                           f"end={end!r}")
     hops = route(topology, flows.client, flows.server)
     flows = merge_echoes(flows, start, window)
     n = len(flows)
@@ -257,6 +273,12 @@ _EMPTY_TYPES = {"eni": np.int16, "egress": bool, "srcaddr": np.uint32, "dstaddr"
                 "dstport": np.int32, "protocol": np.int16, "accept": bool,
                 "tcp_flags": np.int32, "traffic_path": np.int8, "scenario": np.int16,
                 "is_response": bool, "icmp_type": np.int16}
+
+
+def _check_topology(topology) -> None:
+    if not isinstance(topology, Topology):
+        raise TrafficError(f"topology must be a Topology (see default_topology()), not "
+                           f"{type(topology).__name__}")
 
 
 def concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

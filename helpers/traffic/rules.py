@@ -30,7 +30,9 @@ outbound traffic.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -41,7 +43,7 @@ import pyarrow.compute as pc
 from helpers.errors import TrafficError
 from helpers.traffic.topology import ALL, ICMP, TCP, UDP, Interface, Topology
 
-__all__ = ["Verdict", "allowed", "allowed_at", "check", "evaluate", "int_to_ipv4",
+__all__ = ["Verdict", "allowed", "allowed_at", "check", "is_allowed", "int_to_ipv4",
            "ipv4_to_int"]
 
 _PORTED = (TCP, UDP)
@@ -55,24 +57,67 @@ def ipv4_to_int(addresses) -> np.ndarray:
 
     Vectorised with Arrow; missing values are not allowed.
 
+    Raises:
+        TrafficError: a value is missing or is not four numbers 0–255 joined by dots.
+
     >>> ipv4_to_int(["10.0.1.100", "8.8.8.8"]).tolist()
     [167772516, 134744072]
     """
     if isinstance(addresses, str):
         addresses = [addresses]
-    arr = pa.array(np.asarray(addresses, dtype=object), pa.string())
-    octets = pc.list_flatten(pc.split_pattern(arr, "."))
-    values = np.asarray(octets.cast(pa.uint32()), dtype=np.uint32).reshape(-1, 4)
+    raw = np.asarray(addresses, dtype=object)
+    if raw.ndim != 1:
+        raise TrafficError(f"addresses must be dotted IPv4 text or a list of it, such as "
+                           f"'10.0.1.100', not {_short(addresses)}")
+    try:
+        arr = pa.array(raw, pa.string())
+        parts = pc.split_pattern(arr, ".")
+        if arr.null_count or not pc.all(pc.equal(pc.list_value_length(parts), 4)).as_py():
+            raise ValueError("not four octets")
+        octets = pc.list_flatten(parts).cast(pa.uint8())  # fails unless every octet is 0–255
+    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, TypeError):
+        raise TrafficError(f"addresses: {_first_bad_address(raw)!r} is not a dotted IPv4 "
+                           "address (four numbers 0–255 joined by dots, such as "
+                           "'10.0.1.100')") from None
+    values = np.asarray(octets, dtype=np.uint8).astype(np.uint32).reshape(-1, 4)
     return (values[:, 0] << 24) | (values[:, 1] << 16) | (values[:, 2] << 8) | values[:, 3]
+
+
+def _first_bad_address(values):
+    """The first value :func:`ipv4_to_int` cannot read (only called once it has failed)."""
+    for value in values:
+        octets = value.split(".") if isinstance(value, str) else ()
+        if len(octets) != 4 or not all(o.isascii() and o.isdigit() and int(o) <= 255
+                                       for o in octets):
+            return value
+    return values[0] if len(values) else values
+
+
+def _short(value) -> str:
+    """A value for an error message, shortened to one line."""
+    text = repr(value).replace("\n", " ")
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def int_to_ipv4(values) -> list[str]:
     """``uint32`` integers as dotted IPv4 strings (for small arrays: it loops in Python).
 
+    Raises:
+        TrafficError: a value is not a whole number from 0 to 4294967295.
+
     >>> int_to_ipv4([167772516])
     ['10.0.1.100']
     """
-    return [str(ipaddress.IPv4Address(int(v))) for v in np.asarray(values).ravel()]
+    out = []
+    for v in np.asarray(values, dtype=object).ravel():
+        try:
+            if isinstance(v, (bool, np.bool_)) or int(v) != v:
+                raise ValueError("not a whole number")
+            out.append(str(ipaddress.IPv4Address(int(v))))
+        except (ValueError, TypeError, OverflowError):
+            raise TrafficError(f"values: {v!r} is not an IPv4 address as a whole number from "
+                               "0 to 4294967295 (uint32)") from None
+    return out
 
 
 def _network(cidr: str) -> tuple[int, int]:
@@ -212,14 +257,27 @@ def _nacl_allows(rules: _NaclRules, peer, protocol, port) -> np.ndarray:
     return ok  # whatever no entry matched stays denied: the implicit final "*" deny entry
 
 
+def _check_topology(topology) -> None:
+    if not isinstance(topology, Topology):
+        raise TrafficError(f"topology must be a Topology (see default_topology()), not "
+                           f"{type(topology).__name__}")
+
+
 def allowed_at(topology: Topology, index: int, egress: bool, peer, protocol, port,
                is_response=False) -> np.ndarray:
     """:func:`allowed` for packets that all cross one interface in one direction.
 
     ``index`` is the interface's position in ``topology.interfaces``; the other arguments are
-    as for :func:`allowed`. The generator's fast path: no grouping by interface.
+    as for :func:`allowed`, but not checked: the generator's fast path, no grouping by
+    interface.
     """
-    return _allowed_on(_compile(topology), index, egress, peer, protocol, port, is_response)
+    _check_topology(topology)
+    compiled = _compile(topology)
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) \
+            or not 0 <= index < len(compiled.interfaces):
+        raise TrafficError(f"index must be an interface's position in topology.interfaces, "
+                           f"0 to {len(compiled.interfaces) - 1}, not {index!r}")
+    return _allowed_on(compiled, index, egress, peer, protocol, port, is_response)
 
 
 def _allowed_on(compiled: _Compiled, index: int, egress: bool, peer, protocol, port,
@@ -266,22 +324,40 @@ def allowed(topology: Topology, interface, direction, peer, protocol, port,
     ...         6, [22, 3306]).tolist()
     [True, False]
     """
+    _check_topology(topology)
     compiled = _compile(topology)
     ids = [e.eni_id for e in compiled.interfaces]
-    interface, direction, peer, protocol, port, is_response = np.broadcast_arrays(
-        np.asarray(interface), np.asarray(direction), np.asarray(peer, dtype=np.uint32),
-        np.asarray(protocol), np.asarray(port), np.asarray(is_response, dtype=bool))
-    interface, direction, peer, protocol, port, is_response = (
-        np.ravel(a) for a in (interface, direction, peer, protocol, port, is_response))
+    arrays = {"interface": interface, "direction": direction, "peer": peer,
+              "protocol": protocol, "port": port, "is_response": is_response}
+    arrays = {name: np.asarray(value) for name, value in arrays.items()}
+    for name, low, high in (("peer", 0, 2**32 - 1), ("protocol", 0, 255), ("port", 0, 65535)):
+        _check_numbers(name, arrays[name], low, high)
+    try:
+        interface, direction, peer, protocol, port, is_response = (
+            np.ravel(a) for a in np.broadcast_arrays(*arrays.values()))
+    except ValueError:
+        shapes = ", ".join(f"{name} {np.shape(a)}" for name, a in arrays.items())
+        raise TrafficError(f"the arguments must be scalars or arrays of one length; got "
+                           f"shapes {shapes}") from None
+    if is_response.dtype.kind not in "biu":
+        raise TrafficError(f"is_response must be True or False, not {is_response.ravel()[0]!r}")
+    peer = peer.astype(np.uint32)
+    is_response = is_response.astype(bool)
     if interface.dtype.kind in "USO":
-        unknown = sorted(set(np.unique(interface).tolist()) - set(ids))
+        unknown = sorted(set(np.unique(interface.astype(str)).tolist()) - set(ids))
         if unknown:
-            raise TrafficError(f"unknown interface {unknown[0]!r}; the topology has "
-                               f"{', '.join(ids)}")
+            raise TrafficError(f"unknown interface {unknown[0]!r}{_hint(unknown[0], ids)} the "
+                               f"topology has {', '.join(ids)}")
         names, inverse = np.unique(interface, return_inverse=True)
         interface = np.array([ids.index(n) for n in names.tolist()])[inverse]
+    elif interface.dtype.kind not in "iu" or (len(interface) and not (
+            0 <= interface.min() and interface.max() < len(ids))):
+        bad = interface[0] if interface.dtype.kind not in "iu" else next(
+            i for i in interface.tolist() if not 0 <= i < len(ids))
+        raise TrafficError(f"interface must be an ENI ID ({', '.join(ids)}) or its index 0 to "
+                           f"{len(ids) - 1}, not {bad!r}")
     if direction.dtype.kind in "USO":
-        bad = set(np.unique(direction).tolist()) - {"ingress", "egress"}
+        bad = set(np.unique(direction.astype(str)).tolist()) - {"ingress", "egress"}
         if bad:
             raise TrafficError(f"direction must be 'ingress' or 'egress', not {bad.pop()!r}")
         direction = direction == "egress"
@@ -294,6 +370,30 @@ def allowed(topology: Topology, interface, direction, peer, protocol, port,
                 out[rows] = _allowed_on(compiled, index, egress, peer[rows], protocol[rows],
                                         port[rows], is_response[rows])
     return out
+
+
+def _check_numbers(name: str, values: np.ndarray, low: int, high: int) -> None:
+    """Whole numbers from ``low`` to ``high``, or an error naming ``name`` and a bad value."""
+    if values.dtype.kind in "iu" and (not values.size or (
+            low <= values.min() and values.max() <= high)):
+        return
+    if values.dtype.kind == "f" and values.size and np.all(np.isfinite(values)) and np.all(
+            values == np.round(values)) and low <= values.min() and values.max() <= high:
+        return  # whole numbers written as floats
+    if not values.size:
+        return
+    bad = next((v for v in values.ravel().tolist()
+                if isinstance(v, bool) or not isinstance(v, (int, float))
+                or not (math.isfinite(v) and v == round(v) and low <= v <= high)),
+               values.ravel()[0])
+    hint = "; convert dotted text with ipv4_to_int()" if name == "peer" else ""
+    raise TrafficError(f"{name} must be whole numbers from {low} to {high}{hint}, not {bad!r}")
+
+
+def _hint(name, known) -> str:
+    """"; did you mean …?" for a name close to a known one, else a semicolon."""
+    close = difflib.get_close_matches(str(name), list(known), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ";"
 
 
 # --- the scalar reference -----------------------------------------------------------------
@@ -328,13 +428,26 @@ def check(topology: Topology, interface: str, direction: str, peer: str, protoco
     >>> v.action, v.reason
     ('REJECT', 'no outbound entry of network ACL acl-01a1b2c3d4e5f6000 matches (implicit deny)')
     """
+    _check_topology(topology)
     if direction not in ("ingress", "egress"):
         raise TrafficError(f"direction must be 'ingress' or 'egress', not {direction!r}")
     eni = next((e for e in topology.interfaces if interface in (e.eni_id, e.role)), None)
     if eni is None:
-        raise TrafficError(f"unknown interface {interface!r}; the topology has "
-                           f"{', '.join(e.eni_id for e in topology.interfaces)}")
-    address = ipaddress.IPv4Address(peer)
+        names = [n for e in topology.interfaces for n in (e.role, e.eni_id)]
+        raise TrafficError(f"unknown interface {interface!r}{_hint(interface, names)} the "
+                           f"topology has {', '.join(names)}")
+    try:
+        address = ipaddress.IPv4Address(peer)
+    except (ValueError, TypeError):
+        raise TrafficError(f"peer must be a dotted IPv4 address such as '198.51.100.10', not "
+                           f"{peer!r}") from None
+    for name, value, high in (("protocol", protocol, 255),
+                              ("port", port, 255 if protocol == ICMP else 65535)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+                or not 0 <= value <= high:
+            what = " (the ICMP type for ICMP)" if name == "port" else " (6 TCP, 17 UDP, 1 ICMP)"
+            raise TrafficError(f"{name} must be a whole number from 0 to {high}{what}, not "
+                               f"{value!r}")
     if eni.security_group_ids and not is_response:
         if not any(_sg_rule_matches(topology, rule, address, protocol, port)
                    for group in eni.security_group_ids
@@ -363,8 +476,8 @@ def check(topology: Topology, interface: str, direction: str, peer: str, protoco
                           "(implicit deny)")
 
 
-def evaluate(topology: Topology, interface: str, direction: str, peer: str, protocol: int,
-             port: int, *, is_response: bool = False) -> bool:
+def is_allowed(topology: Topology, interface: str, direction: str, peer: str,
+               protocol: int, port: int, *, is_response: bool = False) -> bool:
     """:func:`check`'s answer alone: True = ACCEPT."""
     return check(topology, interface, direction, peer, protocol, port,
                  is_response=is_response).allowed

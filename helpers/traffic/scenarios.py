@@ -12,16 +12,19 @@ Sizes are IP bytes, as flow logs count them: a TCP segment carries 40–60 bytes
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 import numpy as np
 
+from helpers.errors import TrafficError
 from helpers.traffic.hosts import address, pool
 from helpers.traffic.rules import ipv4_to_int
 from helpers.traffic.topology import ICMP, TCP, Topology
 
-__all__ = ["DEFAULT_SCENARIOS", "LISTENING", "SCENARIOS", "Context", "Flows", "build"]
+__all__ = ["DEFAULT_SCENARIOS", "LISTENING", "SCENARIOS", "Context", "Flows", "build",
+           "check_name", "expected_records"]
 
 # What a flow is: a whole TCP connection, one scanner probe (a SYN), or an ICMP echo exchange.
 SESSION, PROBE, ECHO = 0, 1, 2
@@ -138,21 +141,45 @@ def _bulk(rng, n, low, high):
 # --- the scenarios --------------------------------------------------------------------------
 
 Builder = Callable[[Context, np.random.Generator], list[Flows]]
+Estimate = Callable[[float, float], float]
 _BUILDERS: dict[str, Builder] = {}
+_ESTIMATES: dict[str, Estimate] = {}
 SCENARIOS: dict[str, str] = {}
 """Every scenario by name, with a one-line description of what it generates."""
 
 
-def scenario(name: str, description: str):
+def scenario(name: str, description: str, *, records: Estimate):
+    """Register a scenario's builder under ``name``.
+
+    ``records(hours, scale)`` is how many traffic records the scenario makes on average over
+    ``hours`` at ``scale`` with 1-minute aggregation: its connections (the Poisson rates and
+    minimums of its code) times the records per connection measured with the default topology
+    (one per interface, direction and window crossed). The generator uses it to refuse a
+    request too large for memory before drawing anything.
+    """
     def register(fn: Builder) -> Builder:
         _BUILDERS[name] = fn
+        _ESTIMATES[name] = records
         SCENARIOS[name] = description
         return fn
     return register
 
 
+def _busiest(hours: float) -> float:
+    """The web baseline's highest mean rate over ``hours``, relative to its daily mean.
+
+    The rate is ``1 + 0.75 cos(2π t / 24 h)``; the mean of a cosine over a window of ``w``
+    radians is at most ``|sin(w/2)| / (w/2)``, reached by a window centred on the peak.
+    """
+    half = np.pi * hours / 24
+    return 1 + 0.75 * (abs(np.sin(half)) / half if half > 0 else 1.0)
+
+
 @scenario("web_baseline", "internet clients browse the web instance on 80/443 with a daily "
-          "rhythm (peak in the Seoul afternoon)")
+          "rhythm (peak in the Seoul afternoon)",
+          # 40 connections a minute over a day, 2.25 records each (in and out, some longer);
+          # a span shorter than a day may fall in the busy afternoon
+          records=lambda h, s: 2400 * h * s * 2.25 * _busiest(h))
 def web_baseline(ctx: Context, rng) -> list[Flows]:
     step = 60
     minutes = np.arange(ctx.start, ctx.end, step, dtype=np.int64)
@@ -179,7 +206,8 @@ def web_baseline(ctx: Context, rng) -> list[Flows]:
         retries=rng.integers(1, 4, n))]
 
 
-@scenario("lab_curl", "lab 2: curl http://httpbin.org/ip from the public (web) instance")
+@scenario("lab_curl", "lab 2: curl http://httpbin.org/ip from the public (web) instance",
+          records=lambda h, s: 2 * max(1, 3 * h * s))
 def lab_curl(ctx: Context, rng) -> list[Flows]:
     n = ctx.count(rng, 3)
     return [make_flows(
@@ -189,7 +217,8 @@ def lab_curl(ctx: Context, rng) -> list[Flows]:
         retries=3)]
 
 
-@scenario("lab_ping", "lab 2: ping -c 5 8.8.8.8 from the public (web) instance")
+@scenario("lab_ping", "lab 2: ping -c 5 8.8.8.8 from the public (web) instance",
+          records=lambda h, s: 2 * max(1, 2 * h * s))
 def lab_ping(ctx: Context, rng) -> list[Flows]:
     n = ctx.count(rng, 2)
     return [make_flows(
@@ -198,7 +227,8 @@ def lab_ping(ctx: Context, rng) -> list[Flows]:
         rev_packets=5, rev_bytes=5 * PING, retries=5)]
 
 
-@scenario("lab_ssh", "lab 2: ssh ec2-user@PRIVATE_IP from the public instance to the private one")
+@scenario("lab_ssh", "lab 2: ssh ec2-user@PRIVATE_IP from the public instance to the private one",
+          records=lambda h, s: 45 * max(1, 0.5 * h * s))  # sessions of 2–20 minutes
 def lab_ssh(ctx: Context, rng) -> list[Flows]:
     n = ctx.count(rng, 0.5)
     dur = rng.integers(120, 1200, n)
@@ -212,7 +242,8 @@ def lab_ssh(ctx: Context, rng) -> list[Flows]:
 
 
 @scenario("lab_blocked", "lab 2: telnet PRIVATE_IP 3306 and nc -zv PRIVATE_IP 80 from the "
-          "public instance (the private security group rejects them)")
+          "public instance (the private security group rejects them)",
+          records=lambda h, s: 2 * 2 * max(1, 2 * h * s))
 def lab_blocked(ctx: Context, rng) -> list[Flows]:
     out = []
     for port, retries, tool_time in ((3306, 3, 5), (80, 2, 3)):  # telnet (timeout 5), nc -w 3
@@ -226,7 +257,8 @@ def lab_blocked(ctx: Context, rng) -> list[Flows]:
 
 
 @scenario("lab_download", "lab 2: a large download (wget of an Ubuntu ISO) by the private "
-          "instance through the NAT gateway")
+          "instance through the NAT gateway",
+          records=lambda h, s: 12 * max(1, 0.5 * h * s))
 def lab_download(ctx: Context, rng) -> list[Flows]:
     n = ctx.count(rng, 0.5)
     data_packets, data_bytes, ack_packets, ack_bytes = _bulk(rng, n, 500_000_000, 4_300_000_000)
@@ -259,14 +291,16 @@ def _scan(ctx, rng, name, client, server, src, dst, answer_of):
 
 
 @scenario("port_scan_inbound", "an internet host SYN-scans about 1,000 ports of the web "
-          "instance within minutes (most are rejected)")
+          "instance within minutes (most are rejected)",
+          records=lambda h, s: 1040 * max(1, h * s / 24))
 def port_scan_inbound(ctx: Context, rng) -> list[Flows]:
     return _scan(ctx, rng, "port_scan_inbound", "internet", "web", address("scanner"),
                  ctx.ip("web"), lambda ports, rng: OPEN)
 
 
 @scenario("port_scan_outbound", "the compromised private instance SYN-scans an internet host "
-          "through the NAT gateway (GuardDuty's Recon:EC2/Portscan)")
+          "through the NAT gateway (GuardDuty's Recon:EC2/Portscan)",
+          records=lambda h, s: 5500 * max(1, h * s / 24))  # 1,038 probes, through the NAT
 def port_scan_outbound(ctx: Context, rng) -> list[Flows]:
     def answer(ports, rng):
         silent = rng.random(len(ports)) < 0.25  # a firewall drops a quarter of the probes
@@ -278,7 +312,8 @@ def port_scan_outbound(ctx: Context, rng) -> list[Flows]:
 
 
 @scenario("ssh_brute_force", "internet hosts try SSH logins on the web instance, one connection "
-          "every few seconds (rejected unless they come from the admin range)")
+          "every few seconds (rejected unless they come from the admin range)",
+          records=lambda h, s: 165 * min(44, max(2, 0.5 * h * s)))  # ≤ 44 attackers
 def ssh_brute_force(ctx: Context, rng) -> list[Flows]:
     attackers = pool("ssh_attackers")
     k = min(len(attackers), ctx.count(rng, 0.5, minimum=2))
@@ -296,7 +331,9 @@ def ssh_brute_force(ctx: Context, rng) -> list[Flows]:
 
 
 @scenario("ddos", "a 10–20 minute HTTPS flood: about 200 internet hosts open many connections "
-          "with high packet counts to web:443")
+          "with high packet counts to web:443",
+          # 892 connections a minute for 15 minutes on average (fewer in a shorter span)
+          records=lambda h, s: 2.9 * 892 * s * min(15, 60 * h))
 def ddos(ctx: Context, rng) -> list[Flows]:
     bots = pool("ddos_bots")
     begin, length = ctx.burst(rng, int(rng.integers(600, 1200)))
@@ -311,7 +348,8 @@ def ddos(ctx: Context, rng) -> list[Flows]:
 
 
 @scenario("data_exfiltration", "the compromised private instance uploads gigabytes through the "
-          "NAT gateway to a single internet host on 443")
+          "NAT gateway to a single internet host on 443",
+          records=lambda h, s: 250)  # 1–3 uploads of at most 4 GB: independent of scale
 def data_exfiltration(ctx: Context, rng) -> list[Flows]:
     n = int(rng.integers(1, 4))
     begin, length = ctx.burst(rng, 3600)
@@ -325,7 +363,8 @@ def data_exfiltration(ctx: Context, rng) -> list[Flows]:
 
 
 @scenario("admin_ping", "the admin pings the web instance: the request is accepted, the reply "
-          "rejected by the public network ACL (AWS's documented ICMP pair)")
+          "rejected by the public network ACL (AWS's documented ICMP pair)",
+          records=lambda h, s: 2 * max(1, h * s))
 def admin_ping(ctx: Context, rng) -> list[Flows]:
     n = ctx.count(rng, 1)
     return [make_flows(
@@ -339,6 +378,31 @@ DEFAULT_SCENARIOS: tuple[str, ...] = (
 """What :func:`helpers.traffic.generate` makes without ``scenarios``: lab 2 over the baseline."""
 
 
+def check_name(name) -> str:
+    """``name`` unchanged if it is a scenario's name, else an error with a suggestion."""
+    if not isinstance(name, str):
+        raise TrafficError(f"a scenario name must be text, not {type(name).__name__} {name!r}"
+                           f"; valid scenarios: {', '.join(SCENARIOS)}")
+    if name not in SCENARIOS:
+        close = difflib.get_close_matches(name, list(SCENARIOS), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else "."
+        raise TrafficError(f"unknown scenario {name!r}{hint} Valid scenarios: "
+                           f"{', '.join(SCENARIOS)}")
+    return name
+
+
 def build(name: str, ctx: Context, rng) -> list[Flows]:
     """The flows of one scenario (``name`` must be a key of :data:`SCENARIOS`)."""
-    return _BUILDERS[name](ctx, rng)
+    return _BUILDERS[check_name(name)](ctx, rng)
+
+
+def expected_records(name: str, hours: float, scale: float = 1.0) -> float:
+    """About how many traffic records scenario ``name`` makes over ``hours`` at ``scale``.
+
+    An average with 1-minute aggregation and the default topology (10-minute aggregation
+    makes fewer records); NODATA and SKIPDATA records are not included.
+
+    >>> round(expected_records("web_baseline", 24))  # a day: 40 connections a minute
+    129600
+    """
+    return float(_ESTIMATES[check_name(name)](hours, scale))

@@ -15,7 +15,12 @@ implicit deny (https://docs.aws.amazon.com/vpc/latest/userguide/nacl-basics.html
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
+import re
 from dataclasses import dataclass, field, replace
+
+from helpers.errors import TopologyLookupError, TrafficError
 
 __all__ = [
     "ALL",
@@ -34,6 +39,32 @@ ALL = -1  # protocol or port/ICMP type "all", as the EC2 API writes it
 TCP, UDP, ICMP = 6, 17, 1
 
 
+def _not_found(what: str, value, known: list[str]) -> TopologyLookupError:
+    """The error for an unknown name: what was asked, a "did you mean" and the valid names."""
+    close = difflib.get_close_matches(str(value), known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ";"
+    return TopologyLookupError(f"the topology has no {what} {value!r}{hint} it has "
+                               f"{', '.join(known) or 'none'}")
+
+
+def _check_int(owner: str, name: str, value, low: int, high: int, *, none: bool = False):
+    """``value`` unchanged if it is an int in ``low``–``high`` (or None when allowed)."""
+    if value is None and none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise TrafficError(f"{owner} {name} must be a whole number from {low} to {high}"
+                           f"{' or None' if none else ''}, not {value!r}")
+
+
+def _check_cidr(owner: str, value) -> None:
+    """An IPv4 CIDR such as ``"10.0.0.0/16"``, or an error naming the rule's field."""
+    try:
+        ipaddress.IPv4Network(value, strict=False)
+    except (ValueError, TypeError) as err:
+        raise TrafficError(f"{owner} cidr must be an IPv4 CIDR block such as "
+                           f"'203.0.113.0/24', not {value!r} ({err})") from None
+
+
 @dataclass(frozen=True)
 class SgRule:
     """One security-group rule. Ports are inclusive; for ICMP they are the ICMP type and code."""
@@ -45,6 +76,28 @@ class SgRule:
     cidr: str | None = None  # an IPv4 CIDR, or None when the peer is a security group
     source_group: str | None = None  # a security-group *name* in the spec, an ID once resolved
     description: str = ""
+
+    def __post_init__(self):
+        if self.direction not in ("ingress", "egress"):
+            raise TrafficError(f"SgRule direction must be 'ingress' or 'egress', not "
+                               f"{self.direction!r}")
+        _check_int("SgRule", "protocol", self.protocol, ALL, 255)
+        high = 255 if self.protocol == ICMP else 65535  # ICMP: its type and code
+        _check_int("SgRule", "from_port", self.from_port, ALL, high)
+        _check_int("SgRule", "to_port", self.to_port, ALL, high)
+        if self.protocol in (TCP, UDP) and ALL not in (self.from_port, self.to_port) \
+                and self.from_port > self.to_port:
+            raise TrafficError(f"SgRule from_port {self.from_port} is above to_port "
+                               f"{self.to_port}: a port range runs from low to high")
+        if (self.cidr is None) == (self.source_group is None):
+            raise TrafficError("SgRule needs exactly one peer: cidr (an IPv4 CIDR block) or "
+                               f"source_group (a security group), not cidr={self.cidr!r} and "
+                               f"source_group={self.source_group!r}")
+        if self.cidr is not None:
+            _check_cidr("SgRule", self.cidr)
+        elif not isinstance(self.source_group, str):
+            raise TrafficError(f"SgRule source_group must be a security group's name or ID, "
+                               f"not {self.source_group!r}")
 
 
 @dataclass(frozen=True)
@@ -68,6 +121,24 @@ class NaclEntry:
     to_port: int | None = None
     icmp_type: int = ALL
     icmp_code: int = ALL
+
+    def __post_init__(self):
+        _check_int("NaclEntry", "rule_number", self.rule_number, 1, 32766)  # AWS's range
+        if not isinstance(self.egress, bool):
+            raise TrafficError(f"NaclEntry egress must be True (outbound) or False (inbound), "
+                               f"not {self.egress!r}")
+        _check_int("NaclEntry", "protocol", self.protocol, ALL, 255)
+        if self.action not in ("allow", "deny"):
+            raise TrafficError(f"NaclEntry action must be 'allow' or 'deny', not "
+                               f"{self.action!r}")
+        _check_cidr("NaclEntry", self.cidr)
+        _check_int("NaclEntry", "from_port", self.from_port, 0, 65535, none=True)
+        _check_int("NaclEntry", "to_port", self.to_port, 0, 65535, none=True)
+        if None not in (self.from_port, self.to_port) and self.from_port > self.to_port:
+            raise TrafficError(f"NaclEntry from_port {self.from_port} is above to_port "
+                               f"{self.to_port}: a port range runs from low to high")
+        _check_int("NaclEntry", "icmp_type", self.icmp_type, ALL, 255)
+        _check_int("NaclEntry", "icmp_code", self.icmp_code, ALL, 255)
 
 
 @dataclass(frozen=True)
@@ -122,25 +193,41 @@ class Topology:
         for eni in self.interfaces:
             if eni.role == role:
                 return eni
-        raise KeyError(f"no interface with role {role!r}; roles: "
-                       f"{', '.join(e.role for e in self.interfaces)}")
+        raise _not_found("interface with role", role, [e.role for e in self.interfaces])
 
     def subnet(self, subnet_id: str) -> Subnet:
-        return next(s for s in self.subnets if s.subnet_id == subnet_id)
+        """The subnet with this ID (``subnet-…``)."""
+        found = next((s for s in self.subnets if s.subnet_id == subnet_id), None)
+        if found is None:
+            raise _not_found("subnet", subnet_id, [s.subnet_id for s in self.subnets])
+        return found
 
     def security_group(self, group_id: str) -> SecurityGroup:
-        return next(g for g in self.security_groups if g.group_id == group_id)
+        """The security group with this ID (``sg-…``)."""
+        found = next((g for g in self.security_groups if g.group_id == group_id), None)
+        if found is None:
+            raise _not_found("security group", group_id,
+                             [g.group_id for g in self.security_groups])
+        return found
 
     def network_acl_for(self, subnet_id: str) -> NetworkAcl:
-        return next(n for n in self.network_acls if subnet_id in n.subnet_ids)
+        """The network ACL associated with the subnet ``subnet_id``."""
+        found = next((n for n in self.network_acls if subnet_id in n.subnet_ids), None)
+        if found is None:
+            raise _not_found("network ACL for subnet", subnet_id,
+                             [i for n in self.network_acls for i in n.subnet_ids])
+        return found
 
     def with_nacl_entry(self, subnet_id: str, entry: NaclEntry) -> Topology:
         """A copy with one more entry in the network ACL of ``subnet_id``."""
+        if not isinstance(entry, NaclEntry):
+            raise TrafficError(f"entry must be a NaclEntry, not {type(entry).__name__}")
         target = self.network_acl_for(subnet_id)
         if any(e.rule_number == entry.rule_number and e.egress == entry.egress
                for e in target.entries):
             direction = "egress" if entry.egress else "ingress"
-            raise ValueError(f"{target.nacl_id} already has {direction} rule {entry.rule_number}")
+            raise TrafficError(f"entry: {target.nacl_id} already has {direction} rule "
+                               f"{entry.rule_number}; choose another rule_number")
         updated = replace(target, entries=tuple(sorted(
             (*target.entries, entry), key=lambda e: (e.egress, e.rule_number))))
         acls = tuple(updated if n.nacl_id == target.nacl_id else n for n in self.network_acls)
@@ -217,8 +304,26 @@ class LabSpec:
 LAB = LabSpec()
 
 
+_ACCOUNT_ID = re.compile(r"\d{12}")
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}")
+
+
 def default_topology(account_id: str = "123456789012", region: str = "ap-northeast-2") -> Topology:
-    """The lab VPC with fixed IDs, for offline work that needs no emulator."""
+    """The lab VPC with fixed IDs, for offline work that needs no emulator.
+
+    Args:
+        account_id: the AWS account ID, twelve digits.
+        region: an AWS Region code such as ``"ap-northeast-2"``.
+
+    Raises:
+        TrafficError: the account ID or the Region does not look like AWS's.
+    """
+    if not isinstance(account_id, str) or not _ACCOUNT_ID.fullmatch(account_id):
+        raise TrafficError(f"account_id must be an AWS account ID, twelve digits such as "
+                           f"'123456789012', not {account_id!r}")
+    if not isinstance(region, str) or not _REGION.fullmatch(region):
+        raise TrafficError(f"region must be an AWS Region code such as 'ap-northeast-2', "
+                           f"not {region!r}")
     subnet_ids = {name: f"subnet-0{i}a1b2c3d4e5f6000" for i, (name, *_) in
                   enumerate(LAB.subnets, start=1)}
     subnets = tuple(Subnet(subnet_ids[name], name, cidr, f"{region}{az}", public)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from helpers import traffic  # noqa: E402
+from helpers import flowlogs, traffic  # noqa: E402
 
 WRITE_RECORDS = 10_000_000
 
@@ -53,7 +53,7 @@ def main() -> None:
     print(f"generate: {len(df):,} records for the write test in {seconds:.1f} s "
           f"({len(df) / seconds / 1e6:.2f} M records/s)")
     with tempfile.TemporaryDirectory() as tmp:
-        seconds, paths = timed(traffic.write_tree, df, tmp, file_format="parquet", hive=True,
+        seconds, paths = timed(flowlogs.write_tree, df, tmp, file_format="parquet", hive=True,
                                per_hour=True, progress=False)
         size = sum(p.stat().st_size for p in paths) / 2**20
     print(f"write_tree: {len(df):,} records → {len(paths)} hourly Parquet files "
