@@ -1,4 +1,4 @@
-"""Errors of the course's helper package.
+"""Errors and warnings of the course's helper package.
 
 Every error a student can cause derives from :class:`CourseError`, so a notebook can catch
 them all at once, and each message says what was found, where, and what was expected.
@@ -19,11 +19,19 @@ __all__ = [
     "FlowLogReadError",
     "InsightsArgumentError",
     "InsightsError",
+    "InsightsFieldWarning",
+    "InsightsMissingValueWarning",
+    "InsightsPeriodWarning",
+    "InsightsSourceWarning",
     "InsightsSyntaxError",
+    "InsightsWarning",
     "MonitoringError",
+    "ResponseError",
     "TimeValueError",
     "TopologyLookupError",
     "TrafficError",
+    "UnknownQueryError",
+    "UnknownQuestionError",
     "expect_error",
 ]
 
@@ -47,6 +55,10 @@ class FlowLogFormatError(CourseError, ValueError):
 
 class FlowLogReadError(CourseError, OSError):
     """A flow-log file cannot be read: missing, empty, truncated or not UTF-8."""
+
+
+class ResponseError(CourseError, RuntimeError):
+    """The auto-block function cannot run: not deployed, misconfigured, or it failed."""
 
 
 class TimeValueError(CourseError, ValueError):
@@ -181,3 +193,41 @@ def expect_error(kind: type[Exception] = CourseError):
 class FlowLogArgumentError(CourseError, TypeError, ValueError):
     """An argument of a flow-log function (path, frame, on_error, tz, ...) has the wrong type or
     value; the message names the argument, what it got and what is valid."""
+
+
+# --- warnings ---------------------------------------------------------------------------------
+
+
+class InsightsWarning(UserWarning):
+    """Something in a query that Logs Insights accepts but that probably does not do what
+    was meant."""
+
+
+class InsightsFieldWarning(InsightsWarning):
+    """A query names a field the data does not have: Insights treats it as missing (null)."""
+
+
+class InsightsPeriodWarning(InsightsWarning):
+    """A time period above its unit's cap: Insights uses the cap instead (bin(300s) is 60 s)."""
+
+
+class InsightsMissingValueWarning(InsightsWarning):
+    """A flow-log field compared with "-": the field is missing there, so nothing matches."""
+
+
+class InsightsSourceWarning(InsightsWarning):
+    """A SOURCE prefix (log groups, START/END) that the data cannot apply as written."""
+
+
+# --- lookups ----------------------------------------------------------------------------------
+
+
+class UnknownQueryError(CourseError, LookupError):
+    """No query of that name in ``helpers/queries``."""
+
+
+class UnknownQuestionError(CourseError, KeyError):
+    """No self-check question has that ID."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])

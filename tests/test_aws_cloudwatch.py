@@ -1,4 +1,4 @@
-"""CloudWatch and SNS through the Cloud: the emulator (local backend) and stubbed AWS (aws backend)."""
+"""CloudWatch and SNS through the Cloud: the emulator (local) and stubbed AWS (aws backend)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from botocore.stub import Stubber
 from helpers import aws, flowlogs, traffic
 from helpers.aws import emulator
 from helpers.aws.cloud import Cloud
-from helpers.flowlogs.delivery import FlowLog
 from helpers.errors import AwsSetupError, MonitoringError
+from helpers.flowlogs.delivery import FlowLog
 from helpers.monitoring import alarms, dashboard, evaluate, metrics
 
 

@@ -69,10 +69,20 @@ def test_header_line_is_a_format_too():
 @pytest.mark.parametrize("text, message", [
     ("${srcaddr} ${dstadr}", "unknown flow-log field 'dstadr' in format '${srcaddr} ${dstadr}'; "
                              "did you mean 'dstaddr'?"),
-    ("${windowstart}", "unknown flow-log field 'windowstart'"),
+    ("${windowstart}", "unknown flow-log field 'windowstart' in format '${windowstart}'; "
+                       "'windowstart' is the lesson's name; the flow-log field is 'start'"),
+    ("${windowend}", "'windowend' is the lesson's name; the flow-log field is 'end'"),
+    ("${flowlogstatus}", "'flowlogstatus' is the lesson's name; the flow-log field is "
+                         "'log-status'"),
+    ("${srcAddr}", "'srcAddr' is the Logs Insights name; the flow-log field is 'srcaddr'"),
+    ("${log_status}", "did you mean 'log-status'? (field names are lower case, with hyphens)"),
+    ("srcaddr windowstart", "unknown flow-log field 'windowstart' in format "
+                            "'srcaddr windowstart'; 'windowstart' is the lesson's name"),
     ("${srcaddr} ${srcaddr}", "field 'srcaddr' appears twice"),
     ("${srcaddr},${dstaddr}", "expected ${field} tokens separated by spaces"),
     ("", "empty flow-log format"),
+    (5, "log_format must be a string of ${field} tokens such as '${srcaddr} ${dstaddr}', or "
+        "None for the default format, not int 5"),
 ])
 def test_bad_formats_are_explained(text, message):
     with pytest.raises(FlowLogFormatError) as info:
@@ -100,3 +110,30 @@ def test_field_table_has_one_row_per_field():
 ])
 def test_format_version_is_the_highest_field_version(text, version):
     assert flowlogs.format_version(text) == version
+
+
+def test_field_lookup_knows_the_lessons_names():
+    with pytest.raises(FlowLogFormatError, match="'windowend' is the lesson's name; the "
+                                                 "flow-log field is 'end'"):
+        flowlogs.field("windowend")
+
+
+@pytest.mark.parametrize("names, message", [
+    ("srcaddr", "names must be a list of field or column names such as ['srcaddr', 'dstport'], "
+                "not str 'srcaddr'; parse_format() reads a format string"),
+    (["srcaddr", "srcaddr"], "field 'srcaddr' appears twice in names ['srcaddr', 'srcaddr']"),
+    (["srcaddr", "windowstart"], "'windowstart' is the lesson's name"),
+    (7, "names must be a list of field or column names such as ['srcaddr', 'dstport'], not "
+        "int 7"),
+])
+def test_format_string_refuses_bad_names(names, message):
+    with pytest.raises(FlowLogFormatError) as info:
+        flowlogs.format_string(names)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("version", [6, 1, "2", True])
+def test_field_table_refuses_a_version_without_fields(version):
+    with pytest.raises(FlowLogFormatError, match="version must be one of 2, 3, 4, 5, 7, 8, 9, 10, "
+                                                 "11 or None"):
+        flowlogs.field_table(version)

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from helpers import flowlogs, insights, traffic
-from helpers.errors import InsightsError, InsightsSyntaxError
+from helpers.errors import InsightsArgumentError, InsightsError, InsightsSyntaxError
 from helpers.insights import InsightsFieldWarning, InsightsPeriodWarning
 
 
@@ -95,8 +95,19 @@ def test_sql_reads_only_the_named_table():
 
 
 def test_unknown_dialect_is_refused():
-    with pytest.raises(ValueError, match="dialect must be one of duckdb, athena, trino"):
+    with pytest.raises(InsightsArgumentError, match="dialect must be one of duckdb, athena, "
+                       "trino, not 'mysql'"):
         insights.to_sql("stats count(*)", dialect="mysql")
+
+
+@pytest.mark.parametrize("table, sql", [
+    ("vpc_flow_logs", 'FROM "vpc_flow_logs"'),
+    ("flowlogs_db.vpc_flow_logs", 'FROM "flowlogs_db"."vpc_flow_logs"'),
+    ("awsdatacatalog.flowlogs_db.vpc-flow-logs", 'FROM "awsdatacatalog"."flowlogs_db".'
+                                                 '"vpc-flow-logs"'),
+])
+def test_table_names_are_quoted_identifiers(table, sql):
+    assert sql in insights.to_sql("stats count(*)", table=table, dialect="athena", pretty=False)
 
 
 def test_pretty_sql_has_one_clause_per_line():
@@ -283,6 +294,32 @@ def test_parse_errors(query, message, column):
     assert info.value.column == column
 
 
+DEFAULT_NAMES = ["version", "account", "eni", "src", "dst", "sport", "dport", "proto", "packets",
+                 "bytes", "begin", "finish", "verdict", "status"]
+
+
+def test_parse_glob_extracts_all_14_default_fields(records):
+    records = records.iloc[:20_000]  # every row fits under the largest limit
+    glob = " ".join(["*"] * 14)
+    got = insights.run(f'parse @message "{glob}" as {", ".join(DEFAULT_NAMES)} '
+                       f'| display {", ".join(DEFAULT_NAMES)} | limit 100000', records)
+    lines = flowlogs.format_lines(records, flowlogs.DEFAULT_FORMAT).to_pylist()
+    want = sorted(tuple(line.split(" ")) for line in lines)
+    assert sorted(rows(got)) == want
+    assert got["status"].notna().all() and got["verdict"].notna().all()  # fields 13 and 14
+
+
+def test_parse_extracts_fields_past_the_ninth_group():
+    values = [f"v{i}" for i in range(40)]
+    frame = tiny(start=[1], action=[" ".join(values)])
+    names = [f"f{i}" for i in range(40)]
+    glob = insights.run(f'parse action "{" ".join(["*"] * 40)}" as {", ".join(names)} '
+                        f'| display {", ".join(names)}', frame)
+    regex = " ".join(f"(?<{n}>\\S+)" for n in names)
+    named = insights.run(f"parse action /{regex}/ | display {', '.join(names)}", frame)
+    assert rows(glob) == rows(named) == [tuple(values)]
+
+
 # --- dedup ---------------------------------------------------------------------------------------
 
 
@@ -384,6 +421,7 @@ def test_sort_without_direction_is_ascending(records):
 
 @pytest.mark.parametrize("direction", ["asc", "desc"])
 def test_missing_values_sort_last_both_ways(records, direction):
+    records = records.iloc[:50_000]  # every row fits under the largest limit
     got = insights.run(f"fields bytes | sort bytes {direction} | limit 100000", records)
     nulls = int(records["bytes"].isna().sum())
     assert nulls > 0
@@ -441,6 +479,77 @@ def test_missing_values_make_comparisons_false_even_negated(records):
 def test_division_by_zero_is_null():
     frame = tiny(bytes=[10], packets=[0], start=[1])
     assert rows(insights.run("fields bytes / packets as x", frame)) == [(None,)]
+
+
+@pytest.mark.parametrize("expression", ["bytes % packets", "bytes % 0", "bytes % 0.0",
+                                        "bytes / 0.0", "7.5 % (packets * 2)"])
+def test_modulo_and_division_by_zero_are_null(expression):
+    frame = tiny(bytes=[10], packets=[0], start=[1])
+    assert rows(insights.run(f"fields {expression} as x", frame)) == [(None,)]
+
+
+def test_modulo_of_doubles_keeps_the_dividends_sign():
+    frame = tiny(bytes=[-7], packets=[3], start=[1])
+    got = insights.run("fields bytes % packets as a, 7.5 % 2 as b", frame)
+    assert rows(got) == [(-1.0, 1.5)]
+
+
+@pytest.mark.parametrize("expression, value", [
+    ("bytes * 9223372036854775807", 10 * 9223372036854775807),
+    ("9223372036854775807 + bytes", 9223372036854775807 + 10),
+    ("-9223372036854775807 - bytes * 2", -9223372036854775807 - 20),
+    ("99999999999999999999 * 10", 999999999999999999990),
+    ("bytes * 1e308 * 10", float("inf")),
+])
+def test_arithmetic_is_double_precision_and_does_not_overflow(expression, value):
+    frame = tiny(bytes=[10], start=[1])
+    got = insights.run(f"fields {expression} as x", frame)
+    assert got["x"].dtype == "float64"
+    assert got["x"].tolist() == [pytest.approx(float(value))]
+
+
+def test_sum_of_an_expression_is_double_precision(records):
+    got = insights.run("stats sum(toMillis(@timestamp)) as s, sum(bytes) as b", records)
+    assert got["s"].dtype == "float64" and str(got["b"].dtype) == "Int64"
+    assert got["s"][0] == pytest.approx(float((records["start"] * 1000).sum()))
+
+
+@pytest.mark.parametrize("query, count", [
+    ("filter dstPort in [22, 'ssh']", lambda r: (r.dstport == 22).sum()),
+    ("filter dstPort in ['ssh', 22, '443']", lambda r: r.dstport.isin([22, 443]).sum()),
+    ("filter dstPort not in [22, 'ssh']", lambda r: (r.dstport.notna() & (r.dstport != 22)).sum()),
+    ("filter srcAddr in [22, '10.0.1.100']", lambda r: (r.srcaddr == "10.0.1.100").sum()),
+    ("filter action in ['ACCEPT', 1]", lambda r: (r.action == "ACCEPT").sum()),
+])
+def test_in_list_mixing_numbers_and_text_compares_each_item_its_own_way(records, query, count):
+    got = insights.run(f"{query} | stats count(*) as n", records)
+    assert got["n"].tolist() == [int(count(records))]
+
+
+def test_in_list_of_one_kind_is_one_sql_in():
+    sql = insights.to_sql("filter dstPort in [22, 443, '80']", pretty=False)
+    assert '"dstport" IN (22, 443, 80)' in sql
+    mixed = insights.to_sql("filter dstPort in [22, 'ssh']", pretty=False)
+    assert "(\"dstport\" IN (22)) OR (CAST(\"dstport\" AS TEXT) IN ('ssh'))" in mixed
+
+
+@pytest.mark.parametrize("query, column, suggestion", [
+    ("stats count(*) as n, sum(bytes) as n by srcAddr", 36, "`sum(bytes) as sum_bytes`"),
+    ("stats count(*) as srcAddr by srcAddr", 30, "`srcAddr as srcAddr_2`"),
+    ("stats count(*), count(*) by srcAddr", 17, "`count(*) as count`"),
+    ("stats sum(bytes) by srcAddr, srcAddr", 30, "as srcAddr_2"),
+])
+def test_duplicate_result_names_in_stats_are_a_syntax_error(query, column, suggestion):
+    with pytest.raises(InsightsSyntaxError, match="two results of this stats are named") as info:
+        insights.to_sql(query)
+    assert info.value.column == column
+    assert suggestion in info.value.reason
+    assert "^" in str(info.value).split("\n")[2]
+
+
+def test_names_that_differ_in_case_are_different_results(records):
+    got = insights.run("stats count(*) as n, sum(bytes) as N", records)
+    assert list(got.columns) == ["n", "N"]
 
 
 # --- missing fields ------------------------------------------------------------------------------
@@ -668,11 +777,52 @@ def test_earliest_and_latest_follow_the_timestamp(records):
     ("filter bytes > 5m", "can only be an argument of bin", 16),
     ("fields /abc/", "unexpected", 8),
     ("filter srcAddr", "a condition is needed here", 8),
+    ("fields round(bytes, packets)", "a whole number from -30 to 30", 21),
+    ("fields round(bytes, 2.5)", "a whole number from -30 to 30", 21),
+    ("stats count(*) by bin(10001y)", "too long: at most 10,000 years", 23),
+    ("stats count(*) by bin(99999999999999999999d)", "too long", 23),
 ])
 def test_compile_errors_point_at_the_problem(query, message, column):
     with pytest.raises(InsightsSyntaxError, match=re.escape(message)) as info:
         insights.to_sql(query)
     assert info.value.column == column
+
+
+@pytest.mark.parametrize("query, message", [
+    ("stats sum(bytes) as b by srcAddr | sort sum(bytes) desc",
+     "sum(bytes) is a result of the stats, named 'b' there: after stats, refer to its results "
+     "by name, e.g. `sort b desc`"),
+    ("stats count(*) by srcAddr | sort sum(bytes) desc",
+     "sum(bytes) is not a result of the stats (its results: srcAddr, count(*)); an aggregate is "
+     "computed in stats only. Add it to the stats with a name and use the name, e.g. `stats "
+     "sum(bytes) as total ... | sort total desc`"),
+    ("stats count(*) as `hits per source` by srcAddr | sort count(*) desc",
+     "named 'hits per source' there: after stats, refer to its results by name, e.g. "
+     "`sort `hits per source` desc`"),
+])
+def test_sort_by_an_aggregate_after_stats_names_the_result_to_use(query, message):
+    with pytest.raises(InsightsSyntaxError) as info:
+        insights.to_sql(query)
+    assert info.value.reason.endswith(message)
+    assert info.value.column == query.index("| sort") + 8
+
+
+def test_sort_by_an_unaliased_aggregates_text_sorts_on_that_result(records):
+    got = insights.run("stats sum(bytes) by srcAddr | sort sum( bytes ) desc | limit 3", records)
+    want = records.groupby("srcaddr")["bytes"].sum().sort_values(ascending=False).head(3)
+    assert got["sum(bytes)"].tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("expression, value", [
+    ('substr("abc", 99999999999999999999)', ""), ('substr("abc", -99999999999999999999)', "abc"),
+    ('substr("abcdef", 1, 99999999999999999999)', "bcdef"),
+    ("fromMillis(99999999999999999999)", None), ("fromMillis(-1e300)", None),
+    ("toMillis(1e20)", None), ("datefloor(1e20, 1h)", None),
+    ("round(2.567, -1)", 0.0), ("round(25.67, -1)", 30.0),
+])
+def test_arguments_out_of_range_give_null_or_the_natural_answer(one, expression, value):
+    got = insights.run(f"fields {expression} as v", one)
+    assert rows(got) == [(value,)]
 
 
 # --- data sources --------------------------------------------------------------------------------
@@ -715,8 +865,9 @@ def test_run_on_a_path(records, tmp_path):
 
 
 def test_run_refuses_other_data():
-    with pytest.raises(TypeError, match="data must be a DataFrame"):
+    with pytest.raises(InsightsArgumentError, match="data must be a DataFrame") as info:
         insights.run(QUERY, [1, 2, 3])
+    assert isinstance(info.value, TypeError)  # still what a caller catching TypeError expects
 
 
 def test_run_does_not_modify_the_frame(records):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from helpers.errors import CourseError, InsightsSyntaxError
+from helpers.errors import CourseError, InsightsArgumentError, InsightsSyntaxError
 from helpers.insights import ast, parser
 
 
@@ -154,7 +156,7 @@ def test_node_positions_span_lines():
     ("sort bytes upward", 1, 12, "unexpected field name 'upward'; expected"),
     ("limit", 1, 6, "the query ends too early"),
     ("stats count(*) | ", 1, 17, "the query ends too early"),
-    ("filter x == 1", 1, 11, "unexpected '='"),
+    ("filter x === 1", 1, 12, "unexpected '='"),  # "==" is "=", so the third "=" is extra
 ])
 def test_syntax_errors_give_line_column_and_words(query, line, column, words):
     with pytest.raises(InsightsSyntaxError) as info:
@@ -215,6 +217,60 @@ def test_an_empty_query_is_an_error(query):
         parser.parse(query)
 
 
-def test_parse_rejects_non_text():
-    with pytest.raises(TypeError):
-        parser.parse(None)
+@pytest.mark.parametrize("query", [None, b"fields srcAddr", 42, ["fields srcAddr"]])
+def test_parse_rejects_non_text(query):
+    with pytest.raises(InsightsArgumentError, match="query must be Logs Insights query text "
+                       rf"\(a str\), not {type(query).__name__}") as info:
+        parser.parse(query)
+    assert isinstance(info.value, TypeError)
+
+
+@pytest.mark.parametrize("literal", ["1e400", "2.5E309", "1" + "0" * 400 + ".5"])
+def test_a_number_beyond_double_range_is_a_syntax_error(literal):
+    with pytest.raises(InsightsSyntaxError, match="is too large: numbers are 64-bit floating "
+                       "point, at most about 1.8e308") as info:
+        parser.parse(f"fields bytes * {literal} as x")
+    assert (info.value.line, info.value.column) == (1, 16)
+    assert str(info.value).split("\n")[2] == "  " + " " * 15 + "^" * len(literal)
+
+
+def test_double_equals_is_equals():
+    single = only("filter action = 'REJECT'").condition
+    double = only("filter action == 'REJECT'").condition
+    assert (single.op, double.op) == ("=", "=")
+    assert double.right.value == "REJECT"
+
+
+def test_sort_takes_an_optional_by():
+    plain, by = only("sort bytes desc, srcAddr"), only("SORT BY bytes desc, srcAddr")
+    assert [(k.expr.name, k.descending) for k in by.keys] == [("bytes", True), ("srcAddr", False)]
+    assert [(k.expr.name, k.descending) for k in plain.keys] == \
+        [(k.expr.name, k.descending) for k in by.keys]
+
+
+def test_source_prefixes_are_read_and_positions_stay():
+    query = ("SOURCE 'vpc-a' | SOURCE \"arn:aws:logs:us-east-1:123456789012:log-group:vpc-b:*\"\n"
+             "  START=-1w END=0s |\nfilter bytes >> 1")
+    with pytest.raises(InsightsSyntaxError) as info:
+        parser.parse(query)
+    assert (info.value.line, info.value.column) == (3, 15)  # the rest keeps its positions
+    tree = parser.parse(query.replace(">>", ">"))
+    assert [s.log_groups for s in tree.sources] == [("vpc-a",), ("vpc-b",)]
+    assert tree.sources[1].options == (("START", "-1w"), ("END", "0s"))
+    assert (tree.sources[1].line, tree.sources[1].column) == (1, 18)
+    assert [type(c) for c in tree.commands] == [ast.Filter]
+
+
+@pytest.mark.parametrize("query, column, words", [
+    ("SOURCE", 1, "SOURCE needs a quoted log group name"),
+    ("SOURCE 'a'", 1, "the query has only a SOURCE prefix: add '|' and the commands"),
+    ("SOURCE 'a' |  # nothing else", 1, "the query has only a SOURCE prefix"),
+    ("SOURCE logGroups(namePrefix: ['vpc']) | limit 1", 8, "name the log group in quotes"),
+    ("SOURCE vpc-a | limit 1", 8, "expected a quoted log group name, START=..., END=... or '|'"),
+    ("SOURCE 'vpc-a | limit 1", 8, "unclosed string"),
+    ("limit 1 | SOURCE 'vpc-a'", 11, "SOURCE comes first, before every command"),
+])
+def test_source_errors(query, column, words):
+    with pytest.raises(InsightsSyntaxError, match=re.escape(words)) as info:
+        parser.parse(query)
+    assert info.value.column == column

@@ -15,7 +15,7 @@ import pytest
 from sqlglot import exp
 
 from helpers import insights
-from helpers.errors import InsightsError, InsightsSyntaxError
+from helpers.errors import InsightsArgumentError, InsightsError, InsightsSyntaxError
 from helpers.insights import InsightsFieldWarning
 from helpers.insights.compiler import compile_query
 
@@ -146,6 +146,28 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+@pytest.mark.parametrize("table", [
+    'flows"; DROP TABLE flows; --', "flows; SELECT 1", "x' OR '1'='1", "read_csv('/etc/passwd')",
+    "flows -- comment", "a b", "", "a..b", ".flows", "a.b.c.d", "\"flows\"",
+])
+def test_table_names_that_are_not_plain_names_are_refused(frame, table):
+    with pytest.raises(InsightsArgumentError, match="table must be a table name") as info:
+        insights.to_sql("stats count(*)", table=table)
+    assert repr(table) in str(info.value)
+    with pytest.raises(InsightsArgumentError, match="table must be a table name"):
+        insights.run("stats count(*)", frame, table=table)
+    with pytest.raises(InsightsArgumentError, match="table must be a table name"):
+        insights.run_sql("SELECT 1", frame, table=table)
+
+
+def test_the_table_is_a_quoted_identifier_in_every_dialect():
+    for dialect in ("duckdb", "athena"):
+        compiled = compile_query("stats count(*)", dialect=dialect, table="db.vpc-flow-logs")
+        (table,) = list(compiled.tree.find_all(exp.Table))
+        assert (table.db, table.name) == ("db", "vpc-flow-logs")
+        assert table.this.quoted and table.args["db"].quoted
 
 
 def test_an_invalid_regex_is_a_syntax_error_at_the_regex():

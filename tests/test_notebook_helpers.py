@@ -33,6 +33,23 @@ def test_self_check_accepts_the_right_answer_only(question, right, wrong, capsys
     assert out[2].startswith(f"[{question}] 아직 답을 입력하지 않았습니다.")
 
 
+@pytest.mark.parametrize("answer", [["SYN", "ACK", "FIN"], ("fin", "syn-ack"), "SYN-ACK, FIN",
+                                    "SYN+ACK+FIN"])
+def test_self_check_accepts_equivalent_flag_answers(answer):
+    assert selfcheck.is_correct("01-3", answer)
+
+
+def test_self_check_explains_a_wrong_flag_answer(capsys):
+    selfcheck.check("01-3", ["SYN", "RST"])
+    out = capsys.readouterr().out
+    assert "빠진 플래그: ACK, FIN" in out and "19에 없는 플래그: RST" in out
+
+
+def test_self_check_says_when_an_answer_cannot_be_read(capsys):
+    selfcheck.check("01-3", 19)
+    assert "답의 형식을 읽을 수 없습니다" in capsys.readouterr().out
+
+
 def test_self_check_unknown_question():
     with pytest.raises(KeyError, match="unknown question '09-9'"):
         selfcheck.check("09-9", 1)

@@ -7,7 +7,7 @@ import pytest
 from conftest import SSH_ACCEPT
 
 from helpers import flowlogs
-from helpers.errors import FlowLogFormatError, FlowLogParseError
+from helpers.errors import FlowLogArgumentError, FlowLogFormatError, FlowLogParseError
 
 HEADER = " ".join(flowlogs.parse_format(None))
 
@@ -136,7 +136,8 @@ def test_a_custom_format_is_checked_field_by_field():
 
 
 def test_on_error_must_be_raise_or_skip():
-    with pytest.raises(ValueError, match="on_error must be 'raise' or 'skip'"):
+    with pytest.raises(FlowLogArgumentError, match="on_error must be 'raise' or 'skip', not "
+                                                   "'ignore'"):
         flowlogs.parse_lines([SSH_ACCEPT], on_error="ignore")
 
 
@@ -155,3 +156,103 @@ def test_add_times_gives_aware_datetimes_in_the_chosen_zone():
 def test_add_times_keeps_missing_times_missing():
     df = flowlogs.parse_lines("srcaddr start\n10.0.0.1 -\n")
     assert pd.isna(flowlogs.add_times(df).loc[0, "start_time"])
+
+
+LOOKALIKES = [
+    # (what stands between fields, its description in the reason)
+    ("\u00a0", "a no-break space (U+00A0)"),
+    ("\u3000", "an ideographic space (U+3000)"),
+    ("\u200b", "a zero width space (U+200B)"),
+    ("\x1f", "a control character (U+001F)"),
+    ("\x00", "a control character (U+0000)"),
+]
+
+
+@pytest.mark.parametrize("char, described", LOOKALIKES)
+def test_lookalike_separator_between_fields_gets_its_own_reason_and_caret(char, described):
+    line = SSH_ACCEPT.replace(" 22 ", char + "22 ")
+    with pytest.raises(FlowLogParseError) as info:
+        flowlogs.parse_lines([SSH_ACCEPT, line])
+    err = info.value
+    column = line.index(char) + 1
+    reason = f"{described} between fields; fields are separated by single ASCII spaces"
+    assert (err.line_number, err.reason, err.column) == (2, reason, column)
+    assert str(err).splitlines()[2] == "  " + " " * (column - 1) + "^"
+    skipped = flowlogs.parse_lines([SSH_ACCEPT, line], on_error="skip").attrs["skipped"]
+    assert skipped == [(2, reason)]
+
+
+def test_lookalike_inside_a_bad_field_is_named_with_the_field():
+    line = SSH_ACCEPT.replace(" 22 ", " 22\u00a0 ")  # 14 fields, but dstport is "22<NBSP>"
+    with pytest.raises(FlowLogParseError) as info:
+        flowlogs.parse_lines([line])
+    assert info.value.field == "dstport"
+    assert info.value.reason.startswith("a no-break space (U+00A0) between fields")
+    assert info.value.column == line.index("\u00a0") + 1
+
+
+def test_no_break_space_inside_a_text_field_of_a_complete_record_is_kept():
+    df = flowlogs.parse_lines([SSH_ACCEPT.replace("eni-1235b8ca123456789", "eni-1\u00a0a")])
+    assert df.loc[0, "interface_id"] == "eni-1\u00a0a"
+
+
+def test_byte_order_mark_before_the_header_line_is_ignored():
+    df = flowlogs.parse_lines("\ufeff" + HEADER + "\n" + SSH_ACCEPT + "\n")
+    assert len(df) == 1 and df.attrs["skipped"] == []
+    assert flowlogs.parse_lines(["\ufeff" + SSH_ACCEPT]).loc[0, "version"] == 2
+
+
+@pytest.mark.parametrize("header, message, caret_under", [
+    (HEADER.replace("start", "windowstart"),
+     "line 1: unknown flow-log field 'windowstart' in the header line; 'windowstart' is the "
+     "lesson's name; the flow-log field is 'start'", "windowstart"),
+    (HEADER.replace("log-status", "flowlogstatus"),
+     "line 1: unknown flow-log field 'flowlogstatus' in the header line; 'flowlogstatus' is "
+     "the lesson's name; the flow-log field is 'log-status'", "flowlogstatus"),
+    (HEADER.replace("dstaddr", "dstadr"),
+     "line 1: unknown flow-log field 'dstadr' in the header line; did you mean 'dstaddr'?",
+     "dstadr"),
+    (HEADER.replace("dstaddr", "srcaddr"),
+     "line 1: field 'srcaddr' appears twice in the header line", "srcaddr srcport"),
+])
+def test_header_with_an_unknown_or_repeated_field_is_explained(header, message, caret_under):
+    with pytest.raises(FlowLogFormatError) as info:
+        flowlogs.parse_lines([header, SSH_ACCEPT])
+    lines = str(info.value).splitlines()
+    assert lines[0] == message
+    assert lines[1] == "  " + header
+    name = caret_under.split()[0]
+    start = header.index(caret_under)
+    assert lines[2] == "  " + " " * start + "^" * len(name)
+
+
+def test_lowercase_action_is_an_error_with_a_case_hint():
+    with pytest.raises(FlowLogParseError, match=r"found 'accept' \(values are case-sensitive: "
+                                                r"'ACCEPT'\)"):
+        flowlogs.parse_lines([SSH_ACCEPT.replace("ACCEPT", "accept")])
+
+
+@pytest.mark.parametrize("lines, message", [
+    (SSH_ACCEPT.encode(), "lines must be text (str or a list of str), not bytes"),
+    ([SSH_ACCEPT, 22], "lines[1] must be a str (one record), not int 22"),
+    (42, "lines must be text (str) or an iterable of str, not int 42"),
+])
+def test_lines_that_are_not_text_are_refused(lines, message):
+    with pytest.raises(FlowLogArgumentError) as info:
+        flowlogs.parse_lines(lines)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("tz, message", [
+    ("Asia/Seol", "not 'Asia/Seol'; did you mean 'Asia/Seoul'?"),
+    (9, "not int 9"),
+])
+def test_add_times_with_an_unknown_time_zone_is_refused(tz, message):
+    with pytest.raises(FlowLogArgumentError, match="tz must be an IANA time-zone name") as info:
+        flowlogs.add_times(flowlogs.parse_lines([SSH_ACCEPT]), tz)
+    assert message in str(info.value)
+
+
+def test_add_times_needs_a_time_column():
+    with pytest.raises(FlowLogArgumentError, match="needs a 'start' or 'end' column"):
+        flowlogs.add_times(flowlogs.parse_lines("srcaddr\n10.0.0.1\n"))

@@ -62,6 +62,8 @@ class Account:
     sts = property(lambda self: self.client("sts"))
     ssm = property(lambda self: self.client("ssm"))
     athena = property(lambda self: self.client("athena"))
+    lambda_ = property(lambda self: self.client("lambda"))
+    events = property(lambda self: self.client("events"))
 
     # --- names and tags ---------------------------------------------------------------------
     @property

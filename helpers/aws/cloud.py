@@ -27,6 +27,7 @@ from helpers.aws import (
     flow_log_setup,
     lab,
     logs_insights,
+    responder,
     run_command,
     teardown,
     transport,
@@ -41,7 +42,8 @@ from helpers.traffic.topology import Topology
 __all__ = ["BACKEND_ENV", "COURSE", "Cloud", "connect"]
 
 BACKEND_ENV = "COURSE_BACKEND"
-SERVICES = ("ec2", "logs", "s3", "iam", "cloudwatch", "sns", "sts", "ssm", "athena")
+SERVICES = ("ec2", "logs", "s3", "iam", "cloudwatch", "sns", "sts", "ssm", "athena", "lambda",
+            "events")
 _STUDENT = re.compile(r"[a-z0-9][a-z0-9-]{0,19}")
 
 
@@ -120,7 +122,9 @@ class Cloud(Account):
     :meth:`put_metrics`, :meth:`read_metrics`, :meth:`put_dashboard`, :meth:`ensure_topic`,
     :meth:`create_alarms`, :meth:`create_metric_filter`, :meth:`publish_alarm`. Reading back
     what AWS holds: :meth:`flow_logs`, :meth:`describe_flow_log`, :meth:`log_streams`,
-    :meth:`bucket_keys`, :meth:`log_group`, :meth:`role_policies`. Live traffic and clean-up:
+    :meth:`bucket_keys`, :meth:`log_group`, :meth:`role_policies`. Response:
+    :meth:`deploy_responder`, :meth:`respond`, :meth:`respond_to_alarm`,
+    :meth:`refresh_topology`, :meth:`remove_responder`. Live traffic and clean-up:
     :meth:`run_live_traffic`, :meth:`teardown`.
     """
 
@@ -242,6 +246,29 @@ class Cloud(Account):
                       ) -> pd.DataFrame:
         """Local: send an evaluated alarm's notifications to SNS and set its final state."""
         return cloudwatch.publish_alarm(self, timeline, topic_arn)
+
+    # --- security response (auto-block) ----------------------------------------------------
+    def deploy_responder(self, topology: Topology, *, topic_arn: str | None = None,
+                         report: bool = True, **settings) -> dict:
+        """Deploy the auto-block Lambda (zip, least-privilege role, function; AWS: SNS wiring)."""
+        return responder.deploy(self, topology, topic_arn=topic_arn, report=report, **settings)
+
+    def respond(self, event: dict, *, at=None) -> dict:
+        """Run the auto-block function on an event (AWS: Invoke; local: in-process)."""
+        return responder.invoke(self, event, at=at)
+
+    def respond_to_alarm(self, timeline: AlarmTimeline, *, ip=None,
+                         topic_arn: str | None = None) -> list[dict]:
+        """Local: hand the alarm's SNS notifications to the handler (``ip`` as attribute)."""
+        return responder.deliver_alarm(self, timeline, ip=ip, topic_arn=topic_arn)
+
+    def refresh_topology(self, topology: Topology) -> Topology:
+        """The topology with its network ACL entries read back from AWS (or the emulator)."""
+        return responder.current_topology(self, topology)
+
+    def remove_responder(self) -> list[str]:
+        """Delete the auto-block function, its schedule, subscription, role and log group."""
+        return responder.remove(self)
 
     # --- live traffic and clean-up ----------------------------------------------------------
     def run_live_traffic(self, name: str, **options) -> str:

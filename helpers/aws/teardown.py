@@ -15,6 +15,7 @@ from __future__ import annotations
 import pandas as pd
 from botocore.exceptions import ClientError
 
+from helpers.aws import responder
 from helpers.aws.account import Account
 from helpers.aws.ec2_resources import find_all
 from helpers.monitoring import names
@@ -44,6 +45,8 @@ def teardown(cloud: Account, *, delete_other_objects: bool = False) -> pd.DataFr
         ec2.delete_flow_logs(FlowLogIds=flow_logs)
         for flow_log in flow_logs:
             deleted("flow log", flow_log)
+
+    responder.remove(cloud, deleted)  # the auto-block function, before its role and log group
 
     instances = [i["InstanceId"] for i in find_all(cloud, "instance")]
     if instances:

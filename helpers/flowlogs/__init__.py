@@ -1,7 +1,12 @@
 """VPC Flow Logs records: the field registry, parsing, reading/writing AWS's files and S3
 trees, and what a flow log delivers (:mod:`helpers.flowlogs.delivery`)."""
 
-from helpers.errors import FlowLogFormatError, FlowLogParseError, FlowLogReadError
+from helpers.errors import (
+    FlowLogArgumentError,
+    FlowLogFormatError,
+    FlowLogParseError,
+    FlowLogReadError,
+)
 from helpers.flowlogs.delivery import FlowLog
 from helpers.flowlogs.examples import Example, examples_frame, load_examples
 from helpers.flowlogs.fields import (
@@ -33,6 +38,7 @@ __all__ = [
     "PARTITION_COLUMNS",
     "Field",
     "FlowLog",
+    "FlowLogArgumentError",
     "FlowLogFormatError",
     "FlowLogParseError",
     "FlowLogReadError",

@@ -171,14 +171,30 @@ DEFAULT_FORMAT = " ".join(f"${{{name}}}" for name in DEFAULT_FIELDS)
 """The AWS default format: the 14 version-2 fields, in the documented order."""
 
 _TOKEN = re.compile(r"\$\{([^}]*)\}")
+_NAME = re.compile(r"[a-z0-9-]+")
+
+_OTHER_NAMES: dict[str, tuple[str, str]] = {
+    # the lesson's names (from a CloudWatch metric-filter example), wrong as field names
+    "windowstart": ("start", "the lesson's name"),
+    "windowend": ("end", "the lesson's name"),
+    "flowlogstatus": ("log-status", "the lesson's name"),
+    "destport": ("dstport", "the lesson's filter-pattern name"),
+    # what Logs Insights calls the default-format fields
+    **{f.insights_name: (f.name, "the Logs Insights name") for f in FIELDS.values()
+       if f.insights_name and f.insights_name != f.name},
+}
+"""Names students meet for a field that are not its format name, and where they come from."""
 
 
 def field(name: str) -> Field:
     """Look a field up by its AWS name (``dstport``) or column name (``log_status``)."""
+    if not isinstance(name, str):
+        raise FlowLogFormatError(
+            f"a field name must be a string such as 'dstport', not {_kind(name)}")
     key = name.replace("_", "-")
     if key in FIELDS:
         return FIELDS[key]
-    raise FlowLogFormatError(f"unknown flow-log field {name!r}{_did_you_mean(key)}")
+    raise FlowLogFormatError(f"unknown flow-log field {name!r}{_did_you_mean(name)}")
 
 
 def parse_format(text: str | None) -> tuple[str, ...]:
@@ -189,14 +205,20 @@ def parse_format(text: str | None) -> tuple[str, ...]:
     The header line of an S3 text file (field names without ``${}``) is accepted too.
 
     Raises:
-        FlowLogFormatError: an unknown field (with a suggestion), a repeated field, or text
-            that is neither a ``${field}`` token nor a bare field name.
+        FlowLogFormatError: an unknown field (with a suggestion, which knows the lesson's
+            ``windowstart``/``windowend``/``flowlogstatus`` and the Logs Insights names), a
+            repeated field, text that is neither a ``${field}`` token nor a bare field name,
+            or a ``log_format`` that is not a string.
 
     >>> parse_format("${srcaddr} ${dstaddr} ${action}")
     ('srcaddr', 'dstaddr', 'action')
     """
     if text is None:
         return DEFAULT_FIELDS
+    if not isinstance(text, str):
+        raise FlowLogFormatError(
+            "log_format must be a string of ${field} tokens such as '${srcaddr} ${dstaddr}', "
+            f"or None for the default format, not {_kind(text)}")
     tokens = text.split()
     if not tokens:
         raise FlowLogFormatError(
@@ -205,24 +227,45 @@ def parse_format(text: str | None) -> tuple[str, ...]:
     for token in tokens:
         match = _TOKEN.fullmatch(token)
         name = match.group(1) if match else token
-        if not re.fullmatch(r"[a-z0-9-]+", name):
-            raise FlowLogFormatError(
-                f"cannot read {token!r} in flow-log format {text!r}: "
-                "expected ${field} tokens separated by spaces"
-            )
-        if name not in FIELDS:
-            raise FlowLogFormatError(
-                f"unknown flow-log field {name!r} in format {text!r}{_did_you_mean(name)}"
-            )
-        if name in names:
-            raise FlowLogFormatError(f"field {name!r} appears twice in format {text!r}")
+        problem = name_problem(name, names, where=f" in format {text!r}")
+        if problem is not None:
+            if not _NAME.fullmatch(name) and _suggestion(name) is None:
+                raise FlowLogFormatError(
+                    f"cannot read {token!r} in flow-log format {text!r}: "
+                    "expected ${field} tokens separated by spaces"
+                )
+            raise FlowLogFormatError(problem)
         names.append(name)
     return tuple(names)
 
 
+def name_problem(name: str, before=(), where: str = "") -> str | None:
+    """Why ``name`` cannot be the next field of a format after ``before``, or None if it can.
+
+    The reason reads "unknown flow-log field 'windowstart'<where>; ..." (with a suggestion)
+    or "field 'srcaddr' appears twice<where>".
+    """
+    if name in FIELDS:
+        return f"field {name!r} appears twice{where}" if name in before else None
+    return f"unknown flow-log field {name!r}{where}{_did_you_mean(name)}"
+
+
 def format_string(names) -> str:
-    """The ``LogFormat`` string for field names or column names, e.g. ``${srcaddr} ${action}``."""
-    return " ".join(f"${{{field(n).name}}}" for n in names)
+    """The ``LogFormat`` string for field names or column names, e.g. ``${srcaddr} ${action}``.
+
+    >>> format_string(["srcaddr", "log_status"])
+    '${srcaddr} ${log-status}'
+    """
+    if isinstance(names, str) or not _is_iterable(names):
+        raise FlowLogFormatError(
+            "names must be a list of field or column names such as ['srcaddr', 'dstport'], "
+            f"not {_kind(names)}" + ("; parse_format() reads a format string"
+                                     if isinstance(names, str) else ""))
+    fields = [field(n).name for n in names]
+    for i, name in enumerate(fields):
+        if name in fields[:i]:
+            raise FlowLogFormatError(f"field {name!r} appears twice in names {list(names)!r}")
+    return " ".join(f"${{{name}}}" for name in fields)
 
 
 def format_version(log_format: str | None) -> int:
@@ -238,6 +281,11 @@ def field_table(version: int | None = None):
     """The registry as a DataFrame (one row per field), optionally only one version's fields."""
     import pandas as pd
 
+    versions = sorted({f.version for f in FIELDS.values()})
+    if version is not None and (isinstance(version, bool) or version not in versions):
+        raise FlowLogFormatError(
+            f"version must be one of {', '.join(map(str, versions))} or None (all fields), "
+            f"not {_kind(version)}")
     rows = [
         {
             "field": f.name,
@@ -253,6 +301,54 @@ def field_table(version: int | None = None):
     return pd.DataFrame(rows)
 
 
+def canonical_name(name: str) -> str | None:
+    """The field a name stands for: itself, its column name, its Logs Insights name, the
+    lesson's name for it, or the same in other letter case; None for anything else.
+
+    >>> canonical_name("windowstart"), canonical_name("log_status"), canonical_name("srcAddr")
+    ('start', 'log-status', 'srcaddr')
+    """
+    for candidate in (name, name.lower()):
+        if candidate in _OTHER_NAMES:
+            return _OTHER_NAMES[candidate][0]
+        key = candidate.replace("_", "-")
+        if key in FIELDS:
+            return key
+    return None
+
+
+def _suggestion(name: str) -> str | None:
+    """The field a wrong name most likely means, with why, or None."""
+    if name in _OTHER_NAMES:
+        right, where = _OTHER_NAMES[name]
+        return f"{name!r} is {where}; the flow-log field is {right!r}"
+    lowered = name.lower()
+    if lowered in _OTHER_NAMES:
+        right, where = _OTHER_NAMES[lowered]
+        return f"{lowered!r} is {where}; the flow-log field is {right!r}"
+    key = lowered.replace("_", "-")
+    if key in FIELDS:
+        return f"did you mean {key!r}? (field names are lower case, with hyphens)"
+    close = difflib.get_close_matches(key, list(FIELDS), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None
+
+
 def _did_you_mean(name: str) -> str:
-    close = difflib.get_close_matches(name, list(FIELDS), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else "; see helpers.flowlogs.FIELDS"
+    suggestion = _suggestion(name)
+    return f"; {suggestion}" if suggestion else "; see helpers.flowlogs.FIELDS"
+
+
+def _is_iterable(value) -> bool:
+    try:
+        iter(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _kind(value) -> str:
+    """A value for an error message: its type and a short repr."""
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{type(value).__name__} {text}"

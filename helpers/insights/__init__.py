@@ -11,16 +11,27 @@ same query runs on AWS through ``cloud.query`` (Logs Insights) and ``cloud.athen
     print(insights.to_sql("filter action = 'REJECT' | stats count(*) by srcAddr"))
 """
 
-from helpers.errors import InsightsError, InsightsSyntaxError
+from helpers.errors import (
+    InsightsArgumentError,
+    InsightsError,
+    InsightsFieldWarning,
+    InsightsMissingValueWarning,
+    InsightsPeriodWarning,
+    InsightsSourceWarning,
+    InsightsSyntaxError,
+    InsightsWarning,
+)
 from helpers.insights.athena_table import athena_ddl
 from helpers.insights.parser import parse
 from helpers.insights.runner import run, run_sql, to_sql
-from helpers.insights.schema import InsightsFieldWarning, InsightsPeriodWarning, InsightsWarning
 
 __all__ = [
+    "InsightsArgumentError",
     "InsightsError",
     "InsightsFieldWarning",
+    "InsightsMissingValueWarning",
     "InsightsPeriodWarning",
+    "InsightsSourceWarning",
     "InsightsSyntaxError",
     "InsightsWarning",
     "athena_ddl",

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 __all__ = [
     "Call", "Command", "Compare", "Dedup", "Display", "Expr", "Field", "Fields", "Filter",
     "InList", "Item", "Like", "Limit", "Logical", "Match", "Name", "Negate", "Not", "Number",
-    "Operation", "Parse", "Period", "Query", "Regex", "Sort", "SortKey", "Stats", "String",
-    "walk",
+    "Operation", "Parse", "Period", "Query", "Regex", "Sort", "SortKey", "Source", "Stats",
+    "String", "walk",
 ]
 
 
@@ -231,11 +231,21 @@ Command = Fields | Display | Filter | Stats | Sort | Limit | Parse | Dedup
 
 
 @dataclass(frozen=True, kw_only=True)
+class Source(Node):
+    """A ``SOURCE 'log-group' ... [START=t] [END=t] |`` prefix, as CloudWatch dashboards store a
+    log widget's query: the log group names (an ARN's name part) and the time-range options."""
+
+    log_groups: tuple[str, ...]
+    options: tuple[tuple[str, str], ...] = ()  # (START or END, value as written)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Query(Node):
-    """A whole query: its commands in order, and its text."""
+    """A whole query: its commands in order, its text, and any SOURCE prefixes before them."""
 
     commands: tuple[Command, ...]
     text: str
+    sources: tuple[Source, ...] = ()
 
 
 def walk(node):

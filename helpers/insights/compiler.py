@@ -32,26 +32,69 @@ Choices where AWS is silent (each pinned by a test):
   logic); ``ispresent`` tests for presence.
 - Result columns: group keys first, then aggregates, in the order written.
 - A field written ``-`` in the record (the traffic fields of NODATA and SKIPDATA records) is
-  missing (null), as :func:`helpers.flowlogs.read` reads it, not the text "-".
+  missing (null), as :func:`helpers.flowlogs.read` reads it, not the text "-": ``stats ... by
+  srcAddr`` puts those records in one group whose key is missing, and ``filter srcAddr = "-"``
+  matches nothing (with an :class:`~helpers.errors.InsightsMissingValueWarning` that
+  names ``not ispresent(srcAddr)``). Neither the discovered-fields page
+  (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_AnalyzeLogData-discoverable-fields.html)
+  nor the flow-log record page, which says "-" marks a field that is not applicable or could
+  not be computed (https://docs.aws.amazon.com/vpc/latest/userguide/flow-log-records.html),
+  says what Insights shows; queries people run on Insights skip those records with
+  ``filter ispresent(srcAddr)``, which works only if the field is missing there.
 - Without ``fields``, ``display`` or ``stats`` the result shows ``@timestamp`` and
   ``@message``, as the console does.
+- Arithmetic (``+ - * / %``) is in double precision, as Insights' numbers are: no 64-bit
+  integer overflow; ``/`` and ``%`` by zero give null (the operator table,
+  https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax-operations-functions.html,
+  says neither).
+- After ``stats``, later commands see only its results ("Use multiple stats commands in a
+  single query", on the stats page). ``sort`` takes "a specified field"
+  (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax-Sort.html) and an
+  unaliased result is a field named by its text, so ``stats count(*) by bin(5m) | sort
+  bin(5m)`` sorts on the result ``bin(5m)`` (a call whose text, spaces aside, is a result's name
+  is that result, in sort, filter, fields and a later stats's keys). An aggregate that is not a
+  result (``stats sum(bytes) as b | sort sum(bytes)``) is an error naming the result to use.
+- After ``stats ... by bin(p)`` that does not produce ``@timestamp`` itself, ``@timestamp`` is
+  that bin key: the only time a stats row carries, and the axis Insights draws such a result
+  on ("Visualize time series data", on the stats page). So ``sort @timestamp desc | limit 3``
+  keeps the three newest buckets. AWS does not say what ``@timestamp`` is there.
+- Two results of one ``stats`` with the same name (``count(*) as n, sum(bytes) as n``) are a
+  syntax error at the second; Insights' guide does not say which one would win.
+- A ``SOURCE 'group' ... |`` prefix (see :mod:`helpers.insights.parser`) selects records by log
+  group where the data says which group it is: its ``log_group`` column, or ``log_group=``
+  (then every record or none is in the selection). Data without either runs unselected with an
+  :class:`~helpers.errors.InsightsSourceWarning`, and ``@log`` takes the SOURCE's name
+  when it names one group. ``START=``/``END=`` are the console's time range, never applied
+  offline (a relative ``-1w`` would depend on the clock): they warn and the query uses every
+  record, so filter on ``@timestamp`` instead.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
 
-from helpers.errors import InsightsError
+from helpers.errors import InsightsArgumentError, InsightsError, InsightsSourceWarning
 from helpers.flowlogs.fields import FIELDS
 from helpers.insights import ast, functions, patterns
-from helpers.insights.expressions import ExpressionCompiler
+from helpers.insights.expressions import ExpressionCompiler, squeeze
 from helpers.insights.functions import as_text, lit
-from helpers.insights.parser import parse
-from helpers.insights.schema import NULL, STRING, TIME, Column, discovered, from_millis, quoted
+from helpers.insights.parser import log_group_name, parse
+from helpers.insights.schema import (
+    LOG_GROUP_COLUMN,
+    NULL,
+    STRING,
+    TIME,
+    Column,
+    discovered,
+    from_millis,
+    quoted,
+)
 
-__all__ = ["COMMANDS", "DEFAULT_LIMIT", "DIALECTS", "MAX_LIMIT", "Compiled", "compile_query"]
+__all__ = ["COMMANDS", "DEFAULT_LIMIT", "DIALECTS", "MAX_LIMIT", "Compiled", "check_table",
+           "compile_query"]
 
 DEFAULT_LIMIT = 10_000
 MAX_LIMIT = 100_000
@@ -88,6 +131,7 @@ class State:
     limit: int | None = None
     after_stats: bool = False
     layers: int = 0  # subqueries so far, for their aliases
+    results: dict[str, str] = field(default_factory=dict)  # last stats: item text → result name
 
 
 def compile_query(query: str | ast.Query, *, columns=None, dialect: str = "duckdb",
@@ -99,19 +143,29 @@ def compile_query(query: str | ast.Query, *, columns=None, dialect: str = "duckd
         query: the query text (or an already parsed :class:`ast.Query`).
         columns: the table's canonical columns; None means every flow-log field.
         dialect: ``"duckdb"`` or ``"athena"`` (Trino SQL).
-        table: the table the SQL reads.
-        log_group: the log group name behind ``@log`` (``account-id:log-group``).
+        table: the table the SQL reads: ``name``, ``db.name`` or ``catalog.db.name``, quoted
+            as identifiers (see :func:`check_table`).
+        log_group: the log group name behind ``@log`` (``account-id:log-group``), and the one
+            a SOURCE prefix selects from when the data has no ``log_group`` column.
         pretty: format the SQL on several lines.
 
     Raises:
         InsightsSyntaxError: the query is not valid (with line, column and a caret).
+        InsightsArgumentError: an argument has the wrong type or value (named in the message).
     """
-    if dialect not in DIALECTS:
-        raise ValueError(f"dialect must be one of {', '.join(DIALECTS)}, not {dialect!r}")
-    tree = parse(query) if isinstance(query, str) else query
-    columns = [f.column for f in FIELDS.values()] if columns is None else list(columns)
+    if not isinstance(dialect, str) or dialect not in DIALECTS:
+        raise InsightsArgumentError(f"dialect must be one of {', '.join(DIALECTS)}, not "
+                                    f"{dialect!r}")
+    if isinstance(query, ast.Query):
+        tree = query
+    else:
+        tree = parse(query)  # text, or an InsightsArgumentError naming the query
+    columns = _columns(columns)
+    if log_group is not None and not isinstance(log_group, str):
+        raise InsightsArgumentError(f"log_group must be a log group name (a str) or None, not "
+                                    f"{type(log_group).__name__}")
     compiler = Compiler(tree, DIALECTS[dialect])
-    select, names, kinds = compiler.compile(columns, table, log_group)
+    select, names, kinds = compiler.compile(columns, check_table(table), log_group)
     sql = select.sql(dialect=DIALECTS[dialect], identify=True, pretty=pretty)
     return Compiled(sql=sql, tree=select, columns=tuple(names), kinds=tuple(kinds),
                     warnings=tuple(compiler.warnings), dialect=dialect)
@@ -129,11 +183,18 @@ class Compiler(ExpressionCompiler):
     # --- driver -----------------------------------------------------------------------------
     def compile(self, columns, table, log_group):
         _check_order(self, self.query.commands)
-        scope, ts_ms = discovered(columns, log_group=log_group)
-        select = exp.select().from_(exp.to_table(table, quoted=True))
+        named = [g for source in self.query.sources for g in source.log_groups]
+        shown_group = log_group
+        if (log_group is None and LOG_GROUP_COLUMN not in columns
+                and len(set(named)) == 1):
+            shown_group = named[0]  # @log names the one group the SOURCE selects
+        scope, ts_ms = discovered(columns, log_group=shown_group)
+        select = exp.select().from_(_table(table))
         if not scope:
             raise InsightsError("the data has none of the columns Logs Insights discovers in "
                                 "flow logs (srcaddr, dstport, start, ...): nothing to query")
+        if self.query.sources:
+            select = _select_sources(self, select, columns, log_group)
         outputs = [name for name in DEFAULT_OUTPUTS if name in scope] or list(scope)
         self.state = State(select=select, scope=scope, ts_ms=ts_ms, outputs=outputs)
         for command in self.query.commands:
@@ -181,6 +242,7 @@ def _filter(c: Compiler, state: State, command: ast.Filter) -> State:
 
 def _stats(c: Compiler, state: State, command: ast.Stats) -> State:
     """``stats``: aggregate the current SELECT and wrap it; only its results stay in scope."""
+    _check_names(c, command)
     c.aggregates = True
     try:
         values = []
@@ -197,12 +259,15 @@ def _stats(c: Compiler, state: State, command: ast.Stats) -> State:
     aliases = _Aliases()
     projections, scope, outputs = [], {}, []
     for name, col in keys + values:
-        if name in scope:
-            continue
         alias = aliases(name)
         projections.append(exp.alias_(col.sql, alias, quoted=True))
         scope[name] = Column(quoted(alias), col.kind)
         outputs.append(name)
+    if "@timestamp" not in scope:  # after stats ... by bin(p), @timestamp is that bin
+        bins = [item for item in command.by
+                if isinstance(item.expr, ast.Call) and item.expr.name.lower() == "bin"]
+        if bins:
+            scope["@timestamp"] = Column(scope[bins[0].name].sql.copy(), TIME)
     grouped = state.select.copy()
     grouped.set("expressions", projections)
     if keys:
@@ -212,8 +277,9 @@ def _stats(c: Compiler, state: State, command: ast.Stats) -> State:
     ts_ms = None
     if scope.get("@timestamp", Column(None, NULL)).kind == TIME:
         ts_ms = functions.to_millis(scope["@timestamp"].sql)
+    results = {squeeze(item.text): item.name for item in command.by + command.items}
     return State(select=select, scope=scope, ts_ms=ts_ms, outputs=outputs, chosen=True,
-                 after_stats=True, layers=layer)
+                 after_stats=True, layers=layer, results=results)
 
 
 def _sort(c: Compiler, state: State, command: ast.Sort) -> State:
@@ -258,10 +324,13 @@ def _parse(c: Compiler, state: State, command: ast.Parse) -> State:
                           "with (?<name>...), e.g. /(?<eni>eni-[0-9a-f]+)/")
         groups = patterns.named_group_numbers(command.pattern.pattern)
     for name, number in zip(names, groups):
+        source, group = pattern, number
+        if number > patterns.MAX_GROUP:  # DuckDB extracts groups 0-9: make this one group 1
+            source, group = patterns.only_group(pattern, number), 1
         extract = exp.Case(ifs=[exp.If(
             this=exp.RegexpLike(this=text.copy(), expression=lit(pattern)),
-            true=exp.RegexpExtract(this=text.copy(), expression=lit(pattern),
-                                   group=lit(number)))])
+            true=exp.RegexpExtract(this=text.copy(), expression=lit(source),
+                                   group=lit(group)))])
         state.scope[name] = Column(extract, STRING)
     return state
 
@@ -405,6 +474,94 @@ def _finish(c: Compiler, state: State):
 
 
 # --- checks and helpers -------------------------------------------------------------------------
+
+
+def _check_names(c: Compiler, command: ast.Stats) -> None:
+    """Each result of one stats needs its own name (an alias, or the expression's text)."""
+    seen: dict[str, ast.Item] = {}
+    for item in sorted(command.by + command.items, key=lambda i: i.start):
+        first = seen.setdefault(item.name, item)
+        if first is not item:
+            where = item.alias if item.alias is not None else item
+            raise c.error(where, f"two results of this stats are named {item.name!r} (the "
+                          f"first at column {first.column}): give each its own name with "
+                          f"`as`, e.g. `{item.text} as {_suggest_alias(item, seen)}`")
+
+
+def _suggest_alias(item: ast.Item, seen) -> str:
+    base = re.sub(r"\W+", "_", item.text).strip("_") or "value"
+    name, n = base, 1
+    while name in seen:
+        n += 1
+        name = f"{base}_{n}"
+    return name
+
+
+_TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*){0,2}")
+
+
+def check_table(table) -> str:
+    """A table name the SQL may read: ``name``, ``db.name`` or ``catalog.db.name``, each part
+    letters, digits, ``_`` and ``-`` (it is quoted as an identifier, never pasted as SQL).
+
+    Raises:
+        InsightsArgumentError: anything else, e.g. text with quotes, spaces or ``;``.
+    """
+    if not isinstance(table, str) or not _TABLE.fullmatch(table):
+        shown = repr(table) if isinstance(table, str) else type(table).__name__
+        raise InsightsArgumentError(f"table must be a table name such as 'flows' or "
+                                    f"'db.vpc_flow_logs' (letters, digits, _ and -, parts "
+                                    f"joined by '.'), not {shown}")
+    return table
+
+
+def _table(table: str) -> exp.Table:
+    parts = table.split(".")
+    return exp.table_(parts[-1], db=parts[-2] if len(parts) > 1 else None,
+                      catalog=parts[-3] if len(parts) > 2 else None, quoted=True)
+
+
+def _columns(columns) -> list[str]:
+    if columns is None:
+        return [f.column for f in FIELDS.values()]
+    try:
+        names = None if isinstance(columns, str) else list(columns)
+    except TypeError:
+        names = None
+    if names is None or not all(isinstance(c, str) for c in names):
+        raise InsightsArgumentError("columns must be a list of column names (str), such as "
+                                    "['srcaddr', 'dstport', 'start'], or None for every "
+                                    f"flow-log field; not {columns!r:.80}")
+    return names
+
+
+def _select_sources(c: Compiler, select: exp.Select, columns, log_group) -> exp.Select:
+    """Apply the query's SOURCE prefixes: select its log groups where the data has groups."""
+    sources = c.query.sources
+    first = sources[0]
+    where = f"line {first.line}, column {first.column}"
+    names = list(dict.fromkeys(g for source in sources for g in source.log_groups))
+    listed = ", ".join(repr(n) for n in names)
+    options = [f"{key}={value}" for source in sources for key, value in source.options]
+    if options:
+        c.warn(InsightsSourceWarning(
+            f"{where}: SOURCE's {' '.join(options)} is the time range the console would query; "
+            f"the offline run uses every record it is given. Narrow them with a filter on "
+            f"@timestamp, e.g. `filter toMillis(@timestamp) >= 1639958400000`."))
+    if LOG_GROUP_COLUMN in columns:
+        return select.where(exp.In(this=quoted(LOG_GROUP_COLUMN),
+                                   expressions=[lit(n) for n in names]), copy=False)
+    if log_group is not None:
+        if log_group_name(log_group) in names:
+            return select
+        c.warn(InsightsSourceWarning(
+            f"{where}: SOURCE selects {listed}, but these records are log group "
+            f"{log_group!r} (log_group=): no record is selected."))
+        return select.where(exp.false(), copy=False)
+    c.warn(InsightsSourceWarning(
+        f"{where}: SOURCE selects {listed}, but the records do not say which log group they "
+        f"belong to (no log_group column, no log_group= argument): every record is used."))
+    return select
 
 
 def _check_order(c: Compiler, commands) -> None:

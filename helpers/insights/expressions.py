@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from helpers.errors import InsightsFieldWarning, InsightsMissingValueWarning
 from helpers.insights import ast, functions, patterns
 from helpers.insights.functions import as_condition, as_number, as_text, lit
 from helpers.insights.parser import node_error
 from helpers.insights.schema import (
     BOOL,
+    DISCOVERED,
     FLOAT,
     INT,
     NULL,
@@ -22,12 +24,13 @@ from helpers.insights.schema import (
     STRING,
     TIME,
     Column,
-    InsightsFieldWarning,
     binary,
     from_millis,
     group,
     suggest,
 )
+
+_INT64 = (-(2**63), 2**63 - 1)
 
 __all__ = ["ExpressionCompiler"]
 
@@ -90,7 +93,7 @@ class ExpressionCompiler:
         if col.kind == TIME:
             return functions.to_millis(col.sql)
         if col.kind in NUMERIC or col.kind == NULL:
-            return exp.cast(col.sql, "BIGINT")
+            return functions.in_date_range(col.sql)  # null outside the dates Insights shows
         raise self.error(node, "a timestamp is needed here, such as @timestamp")
 
     def _field(self, node: ast.Field) -> Column:
@@ -110,7 +113,10 @@ class ExpressionCompiler:
         return Column(exp.Null(), NULL)
 
     def _number(self, node: ast.Number) -> Column:
-        return Column(lit(node.value), INT if isinstance(node.value, int) else FLOAT)
+        value = node.value
+        if isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
+            return Column(lit(float(value)), FLOAT)  # beyond 64-bit integers: a double
+        return Column(lit(value), INT if isinstance(value, int) else FLOAT)
 
     def _string(self, node: ast.String) -> Column:
         return Column(lit(node.value), STRING)
@@ -128,18 +134,19 @@ class ExpressionCompiler:
                       col.kind if col.kind in NUMERIC else FLOAT)
 
     def _operation(self, node: ast.Operation) -> Column:
+        """Arithmetic in double precision, as Insights computes it: the left operand is made a
+        DOUBLE, so ``+ - * / %`` never overflow 64-bit integers; ``/`` and ``%`` by zero give
+        null (AWS does not say what they give; a DuckDB error would stop the whole query)."""
         left, right = self.expr(node.left), self.expr(node.right)
-        a, b = as_number(left), as_number(right)
-        kind = INT if left.kind == INT and right.kind == INT else FLOAT
-        if node.op in _ARITHMETIC:
-            return Column(binary(_ARITHMETIC[node.op], a, b), kind)
+        a, b = functions.as_double(left), as_number(right)
         if node.op == "^":
-            return Column(exp.Pow(this=a, expression=b), FLOAT)
-        # "/": always a real division; by zero gives null.
-        return Column(binary(exp.Div, exp.cast(a, "DOUBLE"),
-                             exp.Nullif(this=b, expression=lit(0))), FLOAT)
+            return Column(exp.Pow(this=as_number(left), expression=b), FLOAT)
+        if node.op in ("/", "%"):
+            b = exp.Nullif(this=b, expression=lit(0))
+        return Column(binary(_ARITHMETIC[node.op], a, b), FLOAT)
 
     def _compare(self, node: ast.Compare) -> Column:
+        self._check_dash(node.left, node.right)
         a, b = _comparable(self.expr(node.left), node.left, self.expr(node.right), node.right)
         op = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT,
               ">=": exp.GTE}[node.op]
@@ -154,20 +161,37 @@ class ExpressionCompiler:
         return Column(exp.Not(this=exp.Paren(this=self.condition(node.operand))), BOOL)
 
     def _inlist(self, node: ast.InList) -> Column:
+        """``x in [a, b, ...]``: each item compares with ``x`` as ``x = item`` would; items that
+        coerce ``x`` the same way share one SQL ``IN`` (so ``dstPort in [22, "ssh"]`` compares
+        22 as a number and "ssh" as text, instead of failing on the mix)."""
         left = self.expr(node.operand)
-        if not node.items:
+        groups: dict[str, tuple[exp.Expression, list[exp.Expression]]] = {}
+        for item_node in node.items:
+            self._check_dash(node.operand, item_node)
+            a, b = _comparable(left, node.operand, self.expr(item_node), item_node)
+            groups.setdefault(a.sql(), (a, []))[1].append(b)
+        tests = [exp.In(this=group(a), expressions=items) for a, items in groups.values()]
+        if not tests:
             result = exp.false()
+        elif len(tests) == 1:
+            result = tests[0]
         else:
-            items = []
-            for item_node in node.items:
-                a, b = _comparable(left, node.operand, self.expr(item_node), item_node)
-                items.append(b)
-            # the operand's coercion follows the first item (items share a kind in practice)
-            a, _ = _comparable(left, node.operand, self.expr(node.items[0]), node.items[0])
-            result = exp.In(this=group(a), expressions=items)
+            result = exp.or_(*[exp.Paren(this=t) for t in tests])
         if node.negated:
             result = exp.Not(this=exp.Paren(this=result))
         return Column(result, BOOL)
+
+    def _check_dash(self, field, value) -> None:
+        """Warn about ``srcAddr = "-"``: a flow-log field written ``-`` is missing, not text."""
+        if isinstance(value, ast.Field) and isinstance(field, ast.String):
+            field, value = value, field
+        if (isinstance(field, ast.Field) and field.name in DISCOVERED
+                and isinstance(value, ast.String) and value.value.strip() == "-"):
+            self.warn(InsightsMissingValueWarning(
+                f"line {value.line}, column {value.column}: {field.name} is never the text "
+                f"'-': a flow-log field written '-' (NODATA and SKIPDATA records) is missing, "
+                f"so this compares with nothing. Test for it with `not ispresent({field.name})`"
+                f" or `logStatus in [\"NODATA\", \"SKIPDATA\"]`."), value)
 
     def _like(self, node: ast.Like) -> Column:
         text = as_text(self.expr(node.operand))
@@ -187,7 +211,14 @@ class ExpressionCompiler:
 
     def _call(self, node: ast.Call) -> Column:
         function = functions.lookup(self, node)
+        after_stats = self.state is not None and self.state.after_stats
+        if after_stats and not (function.aggregate and self.aggregates):
+            result = self._stats_result(node)  # a stats result named by this text
+            if result is not None:
+                return result
         if function.aggregate:
+            if after_stats and not self.aggregates:
+                raise self.error(node, self._not_a_result(node))
             if not self.aggregates:
                 raise self.error(node, f"{function.name}() is an aggregate function: use it "
                                  "in stats, e.g. `stats " + node.name + "(...) by srcAddr`")
@@ -201,7 +232,43 @@ class ExpressionCompiler:
         return function.compile(self, node)
 
 
-_ARITHMETIC = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul, "%": exp.Mod}
+    def _stats_result(self, node: ast.Node) -> Column | None:
+        """The previous stats' result whose name is this expression's text (``bin(5m)``,
+        ``count(*)``: Insights names an unaliased result by its text), or None."""
+        text = squeeze(self.text[node.start:node.end])
+        names = [n for n in self.state.outputs if n in self.state.scope]
+        match = [n for n in names if squeeze(n) == text] or \
+            [n for n in names if squeeze(n).lower() == text.lower()]
+        if len(match) != 1:
+            return None
+        col = self.state.scope[match[0]]
+        return Column(col.sql.copy(), col.kind)
+
+    def _not_a_result(self, node: ast.Call) -> str:
+        text = self.text[node.start:node.end]
+        names = ", ".join(n for n in self.state.outputs if n in self.state.scope)
+        named = self.state.results.get(squeeze(text))
+        if named is not None:
+            return (f"{text} is a result of the stats, named {named!r} there: after stats, "
+                    f"refer to its results by name, e.g. `sort {_plain(named)} desc`")
+        return (f"{text} is not a result of the stats (its results: {names}); an aggregate "
+                f"is computed in stats only. Add it to the stats with a name and use the name, "
+                f"e.g. `stats {text} as total ... | sort total desc`")
+
+
+def squeeze(text: str) -> str:
+    """An expression's text without white space, to match result names written differently."""
+    return "".join(text.split())
+
+
+def _plain(name: str) -> str:
+    """A result name as a query writes it (backticks unless it is a plain field name)."""
+    if name.replace("_", "a").replace(".", "a").replace("@", "a").isalnum():
+        return name
+    return "`" + name.replace("`", "``") + "`"
+
+
+_ARITHMETIC = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul, "/": exp.Div, "%": exp.Mod}
 
 
 def _comparable(left: Column, left_node, right: Column, right_node):

@@ -19,7 +19,15 @@ Choices where the guide is silent, kept here so a test can pin each one:
   (Insights approximates at high cardinality).
 - ``earliest``/``latest`` skip events whose field is missing; ``sortsFirst``/``sortsLast``
   use plain ordering (min/max), not Insights' natural sort.
-- A division by zero gives null.
+- ``/`` and ``%`` by zero give null; arithmetic is in double precision (see
+  :meth:`~helpers.insights.expressions.ExpressionCompiler._operation`).
+- Arguments out of range give null instead of stopping the query: ``substr`` positions beyond
+  64-bit integers, ``fromMillis`` outside JavaScript's date range (±8.64e15 ms, AWS's console
+  is a JavaScript application), ``round`` digits that are not a whole number.
+- A time period longer than 10,000 years is an error.
+- Functions other tools have but Insights does not (``isprivateaddr``, ``dateTimePart``,
+  ``date_trunc``, ``length``, ...) are refused with the Insights function to use instead
+  (:data:`NOT_IN_INSIGHTS`); checked against the function list of the guide's page above.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from helpers.errors import InsightsPeriodWarning
 from helpers.insights import ast, ip
 from helpers.insights.schema import (
     BOOL,
@@ -40,12 +49,12 @@ from helpers.insights.schema import (
     STRING,
     TIME,
     Column,
-    InsightsPeriodWarning,
     binary,
     from_millis,
 )
 
-__all__ = ["AGGREGATES", "FUNCTIONS", "as_condition", "as_number", "as_text", "lookup"]
+__all__ = ["AGGREGATES", "FUNCTIONS", "NOT_IN_INSIGHTS", "as_condition", "as_double", "as_number",
+           "as_text", "lookup"]
 
 
 def lit(value) -> exp.Expression:
@@ -67,6 +76,13 @@ def as_number(col: Column) -> exp.Expression:
     if col.kind == BOOL:
         return exp.cast(col.sql, "INT")
     return exp.TryCast(this=col.sql, to=exp.DataType.build("DOUBLE"))
+
+
+def as_double(col: Column) -> exp.Expression:
+    """A DOUBLE SQL value (Insights computes in double precision, so sums never overflow)."""
+    if col.kind == STRING:
+        return as_number(col)  # numeric text: already TRY_CAST(... AS DOUBLE)
+    return exp.cast(as_number(col), "DOUBLE")
 
 
 def as_text(col: Column) -> exp.Expression:
@@ -97,6 +113,8 @@ def flag(condition: exp.Expression) -> exp.Expression:
 
 # --- time periods ---------------------------------------------------------------------------
 
+_MAX_DATE_MS = 8_640_000_000_000_000  # JavaScript's Date range, ±100,000,000 days
+
 CAPS = {"ms": 1000, "s": 60, "m": 60, "h": 24}
 """The largest count AWS honours per unit; a larger one acts as the cap (the guide's note under
 "Datetime functions": "The cap for ms is 1000, the caps for s and m are 60, and the cap for h
@@ -109,12 +127,19 @@ _MONDAY_MS = 4 * 86_400_000  # 1970-01-05, the first Monday: weeks start on Mond
 _UNIT_WORDS = {"ms": "milliseconds", "s": "seconds", "m": "minutes", "h": "hours"}
 
 
+_APPROX_MS = {**_MS, "mo": 2_629_746_000, "q": 7_889_238_000, "y": 31_556_952_000}
+MAX_PERIOD_MS = 10_000 * _APPROX_MS["y"]
+
+
 def period(c, node) -> tuple[int, str]:
     """The (count, unit) a period argument means, after AWS's cap (with a warning)."""
     if not isinstance(node, ast.Period):
         raise c.error(node, "a time period is needed here, such as 5m, 1h or 1d")
     if node.count < 1:
         raise c.error(node, "a time period must be at least 1 of its unit")
+    if node.count * _APPROX_MS[node.unit] > MAX_PERIOD_MS:
+        raise c.error(node, f"the time period {node.text} is too long: at most 10,000 years "
+                      "(e.g. 1y, 12mo, 52w)")
     cap = CAPS.get(node.unit)
     if cap is not None and node.count > cap:
         bigger = {"ms": "s", "s": "m", "m": "h", "h": "d"}[node.unit]
@@ -204,6 +229,21 @@ def _trim(position):
     return compile_
 
 
+def _round(c, call):
+    value = as_number(c.expr(call.args[0]))
+    if len(call.args) == 1:
+        return Column(exp.Round(this=value), FLOAT)
+    digits = call.args[1]
+    if isinstance(digits, ast.Negate) and isinstance(digits.operand, ast.Number):
+        count = -digits.operand.value
+    else:
+        count = digits.value if isinstance(digits, ast.Number) else None
+    if not isinstance(count, int) or not -30 <= count <= 30:
+        raise c.error(digits, "round's second argument is the number of decimal places, a "
+                      "whole number from -30 to 30 written in the query, e.g. round(x, 2)")
+    return Column(exp.Round(this=value, decimals=lit(count)), FLOAT)
+
+
 def _concat(c, call):
     parts = [exp.Coalesce(this=as_text(x), expressions=[lit("")]) for x in _args(c, call)]
     out = parts[0]
@@ -214,10 +254,32 @@ def _concat(c, call):
 
 def _substr(c, call):
     cols = _args(c, call)
-    start = binary(exp.Add, as_number(cols[1]), lit(1))
-    kwargs = {"length": as_number(cols[2])} if len(cols) > 2 else {}
-    return Column(exp.Substring(this=as_text(cols[0]), start=exp.cast(start, "BIGINT"),
-                                **kwargs), STRING)
+    start = binary(exp.Add, as_double(cols[1]), lit(1))
+    kwargs = {"length": _position(as_double(cols[2]))} if len(cols) > 2 else {}
+    return Column(exp.Substring(this=as_text(cols[0]), start=_position(start), **kwargs),
+                  STRING)
+
+
+_MAX_POSITION = 2**32 - 1  # DuckDB's substring range; no text is that long
+
+
+def _position(value: exp.Expression) -> exp.Expression:
+    """A substring position or length (a DOUBLE): clamped to what the engine takes, whole."""
+    clamped = exp.Greatest(this=exp.Least(this=value, expressions=[lit(_MAX_POSITION)]),
+                           expressions=[lit(-_MAX_POSITION)])
+    return _whole(clamped)
+
+
+def _whole(value: exp.Expression) -> exp.Expression:
+    """A BIGINT, or null when the value is not one (beyond 64 bits, NaN)."""
+    return exp.TryCast(this=value, to=exp.DataType.build("BIGINT"))
+
+
+def in_date_range(ms: exp.Expression) -> exp.Expression:
+    """Epoch milliseconds as BIGINT when inside JavaScript's date range, else null."""
+    whole = _whole(ms)
+    inside = exp.Between(this=whole, low=lit(-_MAX_DATE_MS), high=lit(_MAX_DATE_MS))
+    return exp.Case(ifs=[exp.If(this=inside, true=whole.copy())])
 
 
 def _strcontains(c, call):
@@ -277,7 +339,7 @@ def _date_round(ceil):
 
 
 def _from_millis(c, call):
-    return Column(from_millis(exp.cast(as_number(c.expr(call.args[0])), "BIGINT")), TIME)
+    return Column(from_millis(in_date_range(as_number(c.expr(call.args[0])))), TIME)
 
 
 def _to_millis(c, call):
@@ -332,10 +394,12 @@ def _count_distinct(c, call):
 
 
 def _sum(c, call):
+    """A whole-number column sums to BIGINT (as the lesson's SQL mirrors do); anything else
+    sums in double precision, so ``sum(toMillis(@timestamp))`` cannot overflow."""
     col = c.expr(call.args[0])
-    if col.kind == INT:
+    if col.kind == INT and isinstance(col.sql, exp.Column):
         return Column(exp.cast(exp.Sum(this=col.sql), "BIGINT"), INT)
-    return Column(exp.Sum(this=as_number(col)), FLOAT)
+    return Column(exp.Sum(this=as_double(col)), FLOAT)
 
 
 def _avg(c, call):
@@ -381,7 +445,7 @@ FUNCTIONS: dict[str, Function] = {f.name.lower(): f for f in [
     _F("least", 1, None, _numeric(lambda a, *r: exp.Least(this=a, expressions=list(r)))),
     _F("log", 1, 1, _numeric(lambda a: exp.Ln(this=a), FLOAT)),
     _F("sqrt", 1, 1, _numeric(lambda a: exp.Sqrt(this=a), FLOAT)),
-    _F("round", 1, 2, _numeric(lambda a, d=None: exp.Round(this=a, decimals=d), FLOAT)),
+    _F("round", 1, 2, _round),
     # string
     _F("strlen", 1, 1, _text(lambda s: exp.Length(this=s), INT)),
     _F("toupper", 1, 1, _text(lambda s: exp.Upper(this=s))),
@@ -433,11 +497,33 @@ FUNCTIONS: dict[str, Function] = {f.name.lower(): f for f in [
 AGGREGATES = frozenset(name for name, f in FUNCTIONS.items() if f.aggregate)
 
 
+_PRIVATE = ('isIpv4InSubnet(srcAddr, "10.0.0.0/8") or isIpv4InSubnet(srcAddr, '
+            '"172.16.0.0/12") or isIpv4InSubnet(srcAddr, "192.168.0.0/16")')
+NOT_IN_INSIGHTS = {
+    "isprivateaddr": f"test the private ranges with isIpv4InSubnet: `{_PRIVATE}`",
+    "isprivateip": f"test the private ranges with isIpv4InSubnet: `{_PRIVATE}`",
+    "cidrmatch": 'use isIpInSubnet(srcAddr, "10.0.0.0/16")',
+    "datetimepart": "round times with datefloor(@timestamp, 1h) or group with bin(1h) in stats; "
+                    "there is no function for a part (hour, weekday) of a time",
+    "date_trunc": "use datefloor(@timestamp, 1h), or bin(1h) inside stats",
+    "datetrunc": "use datefloor(@timestamp, 1h), or bin(1h) inside stats",
+    "date_part": "use datefloor(@timestamp, 1h); there is no function for a part of a time",
+    "len": "use strlen(field)", "length": "use strlen(field)",
+    "upper": "use toupper(field)", "lower": "use tolower(field)",
+    "contains": 'use strcontains(field, "text") or `field like "text"`',
+    "percentile": "use pct(field, 95)", "distinct_count": "use count_distinct(field)",
+}
+"""Functions of other query languages that Insights lacks (lower case) → what to write instead."""
+
+
 def lookup(c, call: ast.Call) -> Function:
     """The function a call names, with its arguments checked; errors point at the call."""
     function = FUNCTIONS.get(call.name.lower())
     if function is None:
         names = [f.name for f in FUNCTIONS.values()]
+        if call.name.lower() in NOT_IN_INSIGHTS:
+            raise c.error(call, f"Logs Insights has no function {call.name!r}: "
+                          f"{NOT_IN_INSIGHTS[call.name.lower()]}")
         close = difflib.get_close_matches(call.name.lower(), list(FUNCTIONS), n=1)
         hint = f" Did you mean {FUNCTIONS[close[0]].name}?" if close else ""
         raise c.error(call, f"unknown function {call.name!r}.{hint} Functions: "

@@ -3,21 +3,42 @@
 The grammar lives in ``grammar.lark`` beside this module (LALR, positions on). Lark's errors are
 turned into :class:`~helpers.errors.InsightsSyntaxError` at this boundary: line, column, the
 query line with a caret under the offending text, and what would have been valid there, in words.
+
+Spellings outside AWS's command pages, decided here (each pinned by a test):
+
+- ``SOURCE 'log-group' [START=t END=t] |`` prefixes (one or several) are read before the grammar:
+  CloudWatch dashboards store a log widget's query that way (the CDK's ``LogQueryWidget`` writes
+  ``SOURCE 'a' | SOURCE 'b' | query``) and the console's Log Analytics links put
+  ``SOURCE "group-or-arn" START=-1w END=0s |`` at the head
+  (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax-Source.html). The
+  ``SOURCE logGroups(...)`` form selects groups inside CloudWatch and is refused offline.
+- ``sort by x desc``: accepted; the console's own sample query for Lambda writes
+  ``sort by @billedDuration desc``.
+- ``==``: accepted as ``=``. The operator table lists only ``=``
+  (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax-operations-functions.html),
+  but queries sent to Logs Insights' StartQuery with ``==`` run (public flow-log tools build
+  ``filter action == "REJECT"`` and ``filter interfaceId == "eni-..."`` queries for it).
+- ``order by`` (SQL, PPL) and an ``as a, b`` after a ``|`` (a parse's names on a command of their
+  own): refused, with the Insights spelling in the message.
+- A number literal beyond the double range (``1e400``) is an error here (AWS does not say).
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
+import math
+import re
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
-from helpers.errors import InsightsSyntaxError
+from helpers.errors import InsightsArgumentError, InsightsSyntaxError
 from helpers.insights import ast
 
-__all__ = ["COMMANDS", "GRAMMAR", "build_parser", "parse", "syntax_error"]
+__all__ = ["COMMANDS", "GRAMMAR", "build_parser", "log_group_name", "parse", "read_sources",
+           "syntax_error"]
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 COMMANDS = ("fields", "display", "filter", "where", "stats", "sort", "limit", "parse", "dedup")
@@ -69,16 +90,23 @@ def parse(text: str) -> ast.Query:
     ['Filter', 'Stats']
     """
     if not isinstance(text, str):
-        raise TypeError(f"a query is text, not {type(text).__name__}")
+        raise InsightsArgumentError(f"query must be Logs Insights query text (a str), not "
+                                    f"{type(text).__name__}, e.g. \"fields @timestamp, @message\"")
     if not _code(text).strip():
         raise syntax_error(text, 1, 1, "the query is empty: write at least one command, e.g. "
                            "`fields @timestamp, @message`")
+    sources, rest = read_sources(text)
+    if not _code(rest).strip():
+        last = sources[-1]
+        raise syntax_error(text, last.line, last.column, "the query has only a SOURCE prefix: "
+                           "add the commands after its '|', e.g. `SOURCE 'vpc-flow-logs' | "
+                           "fields @timestamp, @message`", width=last.end - last.start)
     try:
-        tree = _parser().parse(text)
+        tree = _parser().parse(rest)
     except UnexpectedInput as err:
         raise _from_lark(text, err) from err
     try:
-        return _ToAst(text).transform(tree)
+        return _ToAst(text, sources).transform(tree)
     except VisitError as err:  # a bug in the transformer, or an error it raised on purpose
         if isinstance(err.orig_exc, InsightsSyntaxError):
             raise err.orig_exc from err
@@ -100,6 +128,103 @@ def node_error(text: str, node: ast.Node, reason: str) -> InsightsSyntaxError:
     first_line_end = text.find("\n", node.start)
     end = node.end if first_line_end < 0 else min(node.end, first_line_end)
     return syntax_error(text, node.line, node.column, reason, width=end - node.start)
+
+
+# --- SOURCE prefixes -------------------------------------------------------------------------
+
+_SOURCE = re.compile(r"source(?![A-Za-z0-9_])", re.IGNORECASE)
+_QUOTED = re.compile(r"'(?:\\.|[^'\\\n])*'" + r'|"(?:\\.|[^"\\\n])*"')
+_OPTION = re.compile(r"(start|end)\s*=\s*([^\s|#]+)", re.IGNORECASE)
+_SELECTOR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\s*\(")
+_ARN = re.compile(r"arn:[^:]+:logs:[^:]*:[^:]*:log-group:(.+?)(?::\*)?")
+
+
+def read_sources(text: str) -> tuple[tuple[ast.Source, ...], str]:
+    """The ``SOURCE ... |`` prefixes at the head of a query, and the query with them blanked.
+
+    Blanking keeps every other character where it was (newlines stay), so line and column
+    numbers in the rest of the query still point into the text as written.
+
+    >>> sources, rest = read_sources("SOURCE 'a' | SOURCE 'b' START=-1h END=0s | limit 5")
+    >>> [(s.log_groups, s.options) for s in sources]
+    [(('a',), ()), (('b',), (('START', '-1h'), ('END', '0s')))]
+    >>> rest.strip()
+    'limit 5'
+    """
+    sources: list[ast.Source] = []
+    chars = list(text)
+    pos = _skip_blank(text, 0)
+    while _SOURCE.match(text, pos):
+        start = pos
+        i = _SOURCE.match(text, pos).end()
+        names: list[str] = []
+        options: list[tuple[str, str]] = []
+        while True:
+            i = _skip_blank(text, i)
+            if i >= len(text) or text[i] == "|":
+                break
+            if text[i] in "'\"":
+                token = _QUOTED.match(text, i)
+                if token is None:
+                    raise _error_at(text, i, f"unclosed string: add the closing {text[i]}")
+                names.append(log_group_name(_unquote_text(token.group())))
+                i = token.end()
+            elif _OPTION.match(text, i):
+                option = _OPTION.match(text, i)
+                options.append((option.group(1).upper(), option.group(2)))
+                i = option.end()
+            elif _SELECTOR.match(text, i):
+                raise _error_at(text, i, "SOURCE logGroups(...) and the other selector functions "
+                                "choose log groups inside CloudWatch; offline, name the log "
+                                "group in quotes: `SOURCE 'vpc-flow-logs' | ...`",
+                                width=_SELECTOR.match(text, i).end() - i - 1)
+            else:
+                raise _error_at(text, i, f"unexpected {text[i]!r} in SOURCE; expected a quoted "
+                                "log group name, START=..., END=... or '|'")
+        if not names:
+            raise _error_at(text, start, "SOURCE needs a quoted log group name, e.g. "
+                            "`SOURCE 'vpc-flow-logs' | fields @timestamp`", width=6)
+        if i >= len(text):
+            raise _error_at(text, start, "the query has only a SOURCE prefix: add '|' and the "
+                            "commands, e.g. `SOURCE 'vpc-flow-logs' | fields @timestamp`",
+                            width=6)
+        line, column = _line_column(text, start)
+        sources.append(ast.Source(log_groups=tuple(names), options=tuple(options), line=line,
+                                  column=column, start=start, end=i))
+        for j in range(start, i + 1):  # the prefix and its "|"
+            if chars[j] != "\n":
+                chars[j] = " "
+        pos = _skip_blank(text, i + 1)
+    return tuple(sources), "".join(chars)
+
+
+def _skip_blank(text: str, i: int) -> int:
+    """The position of the next character that is not white space or in a # comment."""
+    while i < len(text):
+        if text[i].isspace():
+            i += 1
+        elif text[i] == "#":
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+        else:
+            break
+    return i
+
+
+def _line_column(text: str, pos: int) -> tuple[int, int]:
+    line = text.count("\n", 0, pos) + 1
+    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+def _error_at(text: str, pos: int, reason: str, *, width: int = 1) -> InsightsSyntaxError:
+    line, column = _line_column(text, pos)
+    return syntax_error(text, line, column, reason, width=width)
+
+
+def log_group_name(value: str) -> str:
+    """A log group's name from its name or ARN (``arn:aws:logs:...:log-group:NAME[:*]``)."""
+    arn = _ARN.fullmatch(value.strip())
+    return arn.group(1) if arn else value.strip()
 
 
 # --- lark errors → InsightsSyntaxError ------------------------------------------------------
@@ -149,6 +274,15 @@ def _unknown_command(token: Token) -> str:
         return ("bin is not a command: bin(period) is a function used inside stats, and it "
                 "always works on @timestamp. Write e.g. `stats sum(bytes) as hourly_bytes by "
                 "bin(1h) as hour`")
+    if word.lower() == "order":
+        return ("Logs Insights has no `order by` (that is SQL): sort with `sort field desc` "
+                "or `sort field asc`, e.g. `sort bytes desc`")
+    if word.lower() == "as":
+        return ("'as' is not a command: a parse's names belong to the parse itself, without a "
+                "'|' before them: `parse @message \"* * *\" as a, b, c`")
+    if word.lower() == "source":
+        return ("SOURCE comes first, before every command: `SOURCE 'vpc-flow-logs' | "
+                "fields @timestamp, @message`")
     close = difflib.get_close_matches(word.lower(), COMMANDS, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"unknown command {word!r}{hint} A command starts each part of the query: {known}"
@@ -172,7 +306,7 @@ def _expected(names) -> tuple[str, ...]:
 
 
 # Keywords that belong to one command only; LALR's merged states offer them everywhere.
-_OWN_WORDS = {"'as'": ("fields", "display", "stats", "parse"), "'by'": ("stats",),
+_OWN_WORDS = {"'as'": ("fields", "display", "stats", "parse"), "'by'": ("stats", "sort"),
               "'asc'": ("sort",), "'desc'": ("sort",)}
 
 
@@ -212,7 +346,11 @@ def _pos(meta_or_token) -> dict:
 def _unquote(token: Token) -> str:
     """A string literal's value: drop the quotes; ``\\"``, ``\\'`` and ``\\\\`` are escapes,
     any other backslash stays as written (so regex-like text keeps its backslashes)."""
-    body = str(token)[1:-1]
+    return _unquote_text(str(token))
+
+
+def _unquote_text(literal: str) -> str:
+    body = literal[1:-1]
     out, i = [], 0
     while i < len(body):
         if body[i] == "\\" and i + 1 < len(body) and body[i + 1] in "\"'\\":
@@ -241,16 +379,18 @@ def _number(text: str) -> int | float:
 class _ToAst(Transformer):
     """Builds :mod:`ast` nodes from lark's tree (rule names as in grammar.lark)."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, sources: tuple[ast.Source, ...] = ()):
         super().__init__()
         self.text = text
+        self.sources = sources
 
     def _slice(self, node: ast.Node) -> str:
         return self.text[node.start:node.end]
 
     # commands
     def start(self, meta, children):
-        return ast.Query(commands=tuple(children), text=self.text, **_pos(meta))
+        return ast.Query(commands=tuple(children), text=self.text, sources=self.sources,
+                         **_pos(meta))
 
     def fields(self, meta, children):
         return ast.Fields(items=tuple(children[1:]), **_pos(meta))
@@ -272,7 +412,8 @@ class _ToAst(Transformer):
         return ast.Stats(items=tuple(items), by=tuple(by), **_pos(meta))
 
     def sort(self, meta, children):
-        return ast.Sort(keys=tuple(children[1:]), **_pos(meta))
+        keys = tuple(c for c in children[1:] if isinstance(c, ast.SortKey))  # after SORT [BY]
+        return ast.Sort(keys=keys, **_pos(meta))
 
     def sort_key(self, meta, children):
         direction = children[1].upper() if len(children) > 1 else None
@@ -281,7 +422,7 @@ class _ToAst(Transformer):
 
     def limit(self, meta, children):
         token = children[1]
-        count = ast.Number(value=_number(str(token)), **_pos(token))
+        count = ast.Number(value=self._number(token), **_pos(token))
         return ast.Limit(count=count, **_pos(meta))
 
     def parse(self, meta, children):
@@ -322,7 +463,8 @@ class _ToAst(Transformer):
 
     def compare(self, meta, children):
         left, op, right = children
-        return ast.Compare(op=str(op), left=left, right=right, **_pos(meta))
+        return ast.Compare(op="=" if str(op) == "==" else str(op), left=left, right=right,
+                           **_pos(meta))
 
     def membership(self, meta, children):
         negated = any(isinstance(c, Token) and c.type == "NOT" for c in children)
@@ -365,7 +507,15 @@ class _ToAst(Transformer):
         return ast.Negate(operand=children[1], **_pos(meta))
 
     def number(self, meta, children):
-        return ast.Number(value=_number(str(children[0])), **_pos(children[0]))
+        return ast.Number(value=self._number(children[0]), **_pos(children[0]))
+
+    def _number(self, token: Token) -> int | float:
+        value = _number(str(token))
+        if isinstance(value, float) and math.isinf(value):
+            raise syntax_error(self.text, token.line, token.column, f"the number {token} is too "
+                               "large: numbers are 64-bit floating point, at most about 1.8e308",
+                               width=len(str(token)))
+        return value
 
     def string(self, meta, children):
         return ast.String(value=_unquote(children[0]), **_pos(children[0]))

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import duckdb
 
-__all__ = ["glob_to_regex", "named_group_numbers", "portable_regex", "regex_problem"]
+__all__ = ["MAX_GROUP", "glob_to_regex", "named_group_numbers", "only_group", "portable_regex",
+           "regex_problem"]
+
+MAX_GROUP = 9
+"""The highest group number DuckDB's ``regexp_extract`` takes ("Group index must be between 0
+and 9"); a later group is extracted from :func:`only_group`'s pattern instead."""
 
 _GLOB_SPECIAL = set("\\.^$|?*+()[]{}")
 
@@ -108,3 +113,32 @@ def named_group_numbers(text: str) -> list[int]:
                 numbers.append(count)
         i += 1
     return numbers
+
+
+def only_group(pattern: str, number: int) -> str:
+    """The regex with every capture group but the ``number``-th made non-capturing, so that group
+    is group 1: how a parse extracts its tenth and later fields.
+
+    >>> only_group("(a)(?:b)(c)[(]", 2)
+    '(?:a)(?:b)(c)[(]'
+    """
+    out, count, i, in_class = [], 0, 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(" and not pattern.startswith("(?", i):
+            count += 1
+            if count != number:
+                out.append("(?:")
+                i += 1
+                continue
+        out.append(ch)
+        i += 1
+    return "".join(out)

@@ -32,8 +32,10 @@ import sqlglot
 from sqlglot import exp
 
 from helpers import flowlogs
-from helpers.errors import InsightsError
-from helpers.insights.compiler import compile_query
+from helpers.errors import InsightsArgumentError, InsightsError
+from helpers.flowlogs.fields import FIELDS
+from helpers.insights.compiler import check_table, compile_query
+from helpers.insights.schema import INGESTION_COLUMN
 
 __all__ = ["run", "run_sql", "to_sql"]
 
@@ -59,6 +61,8 @@ def to_sql(query: str, *, dialect: str = "duckdb", table: str = "flows", columns
 
     Raises:
         InsightsSyntaxError: the query is not valid.
+        InsightsArgumentError: an argument has the wrong type or value (the query is not
+            text, the dialect is unknown, the table is not a plain table name, ...).
 
     Warns:
         InsightsFieldWarning: the query names a field Insights would not discover.
@@ -98,7 +102,8 @@ def run(query: str, data, *, table: str = "flows", log_group: str | None = None
             connection holding table ``table``, or a path :func:`helpers.flowlogs.read` reads.
         table: the table name the SQL uses.
         log_group: the log group behind ``@log`` (``account-id:log-group``), when the data has
-            no ``log_group`` column.
+            no ``log_group`` column; a query's ``SOURCE '...' |`` prefix selects the records
+            by that column, or by this name.
 
     Returns:
         The result, columns named as Logs Insights names them (aliases, or the expression's
@@ -106,10 +111,12 @@ def run(query: str, data, *, table: str = "flows", log_group: str | None = None
 
     Raises:
         InsightsSyntaxError: the query is not valid.
+        InsightsArgumentError: an argument has the wrong type or value (named in the message).
         InsightsError: the engine could not run the compiled SQL.
 
     Warns:
         InsightsFieldWarning: a field the data does not have (it is null, as in Insights).
+        InsightsSourceWarning: a SOURCE prefix the data cannot apply as written.
     """
     source = _Source(data, table)
     compiled = compile_query(query, columns=source.columns, table=table, log_group=log_group)
@@ -120,7 +127,16 @@ def run(query: str, data, *, table: str = "flows", log_group: str | None = None
 
 def run_sql(sql: str, data, *, table: str = "flows") -> pd.DataFrame:
     """Run SQL (e.g. a lesson query's DuckDB mirror) on the same kinds of ``data`` as
-    :func:`run`, typed the same way. On a DataFrame, external access is off."""
+    :func:`run`, typed the same way. On a DataFrame, external access is off.
+
+    Raises:
+        InsightsArgumentError: ``sql`` is not SQL text, or ``data``/``table`` are not usable.
+        InsightsError: DuckDB could not run the SQL (its message says why).
+    """
+    if not isinstance(sql, str) or not sql.strip():
+        shown = repr(sql) if isinstance(sql, str) else type(sql).__name__
+        raise InsightsArgumentError(f"sql must be the text of a SQL query, e.g. \"SELECT "
+                                    f"count(*) FROM flows\", not {shown}")
     source = _Source(data, table)
     result = source.execute(sql)
     return _frame(result, tuple(result.column_names))
@@ -135,28 +151,40 @@ class _Source:
     """Where the records are, their columns, and how to run SQL over them."""
 
     def __init__(self, data, table: str):
-        self.table = table
+        self.table = check_table(table)
         self.relation = self.con = self.records = None
+        if not isinstance(data, duckdb.DuckDBPyConnection) and "." in table:
+            raise InsightsArgumentError(f"table names the view the records are seen as here: a "
+                                        f"plain name such as 'flows', not {table!r}")
         if isinstance(data, (str, os.PathLike)):
             data = flowlogs.read(Path(data))
-        if isinstance(data, (pd.DataFrame, pa.Table)):
+        if isinstance(data, pd.DataFrame):
             self.records = data
-            self.columns = [str(c) for c in (data.columns if isinstance(data, pd.DataFrame)
-                                             else data.column_names)]
+            self.columns = [str(c) for c in data.columns]
+            kinds = {str(c): _pandas_kind(data[c]) for c in data.columns
+                     if isinstance(c, str) and _expected(c) is not None}
+        elif isinstance(data, pa.Table):
+            self.records = data
+            self.columns = list(data.column_names)
+            kinds = {f.name: _arrow_kind(f.type) for f in data.schema}
         elif isinstance(data, duckdb.DuckDBPyRelation):
             self.relation = data
             self.columns = list(data.columns)
+            kinds = {c: _duckdb_kind(str(t)) for c, t in zip(data.columns, data.types)}
         elif isinstance(data, duckdb.DuckDBPyConnection):
             self.con = data
             try:
-                self.columns = list(data.table(table).columns)
+                relation = data.table(table)
             except duckdb.Error as err:
                 raise InsightsError(f"the DuckDB connection has no table or view {table!r}: "
                                     f"create it, or pass table=<its name>") from err
+            self.columns = list(relation.columns)
+            kinds = {c: _duckdb_kind(str(t)) for c, t in zip(relation.columns, relation.types)}
         else:
-            raise TypeError("data must be a DataFrame, an Arrow table, a DuckDB relation or "
-                            f"connection, or a path to flow-log files; not "
-                            f"{type(data).__name__}")
+            raise InsightsArgumentError("data must be a DataFrame, an Arrow table, a DuckDB "
+                                        "relation or connection, or a path to flow-log files; "
+                                        f"not {type(data).__name__}")
+        _check_kinds(kinds)
 
     def execute(self, sql: str, tree: exp.Expression | None = None) -> pa.Table:
         """Run ``sql`` (whose parsed ``tree`` tells which columns it reads, if known)."""
@@ -176,6 +204,82 @@ class _Source:
                 con.close()
         except duckdb.Error as err:
             raise InsightsError(f"DuckDB could not run the query: {err}") from err
+
+
+def _expected(column: str) -> str | None:
+    """What a canonical column holds: "number" or "text" (None: not a flow-log column)."""
+    if column == INGESTION_COLUMN:
+        return "number"
+    field = FIELDS.get(column.replace("_", "-"))
+    if field is None or field.column != column:
+        return None
+    return "number" if field.is_integer else "text"
+
+
+def _check_kinds(kinds: dict[str, str]) -> None:
+    """Refuse data whose flow-log columns hold the wrong kind of value (e.g. a frame read with
+    ``pd.read_csv``, where "-" makes ``bytes`` text): the SQL would fail inside DuckDB."""
+    for column, kind in kinds.items():
+        want = _expected(column)
+        if want is None or kind in (want, "null"):
+            continue
+        if want == "text":
+            example = f"frame[{column!r}].astype('string')"
+        elif kind.startswith(("datetime64", "timestamp")):  # epoch seconds, as flow logs write
+            example = f"frame[{column!r}].astype('datetime64[s]').astype('int64')"
+        else:
+            example = f"pd.to_numeric(frame[{column!r}], errors='coerce').astype('Int64')"
+        held = "numbers" if kind == "number" else kind
+        field = "a whole number" if want == "number" else "text"
+        raise InsightsArgumentError(
+            f"data column {column!r} holds {held}, but the flow-log field is {field}: read the "
+            f"records with helpers.flowlogs.read, or convert the column, e.g. {example}")
+
+
+def _pandas_kind(series: pd.Series) -> str:
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "booleans"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "number"
+    if isinstance(dtype, pd.StringDtype):
+        return "text"
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _pandas_kind(pd.Series(dtype.categories))
+    if pd.api.types.is_object_dtype(dtype):
+        inferred = pd.api.types.infer_dtype(series, skipna=True)
+        return {"string": "text", "empty": "null", "integer": "number", "floating": "number",
+                "mixed-integer-float": "number"}.get(inferred, f"{inferred} values")
+    if isinstance(dtype, pd.ArrowDtype):
+        return _arrow_kind(dtype.pyarrow_dtype)
+    return f"{dtype} values"
+
+
+def _arrow_kind(kind: pa.DataType) -> str:
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    if pa.types.is_null(kind):
+        return "null"
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        return "number"
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or \
+            pa.types.is_string_view(kind):
+        return "text"
+    return f"{kind} values"
+
+
+_DUCKDB_NUMBERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
+                   "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
+
+
+def _duckdb_kind(kind: str) -> str:
+    if kind.startswith(_DUCKDB_NUMBERS):
+        return "number"
+    if kind == "VARCHAR":
+        return "text"
+    if kind == '"NULL"' or kind == "NULL":
+        return "null"
+    return f"{kind} values"
 
 
 def _used(sql: str, tree, columns: list[str]) -> list[str]:

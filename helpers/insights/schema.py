@@ -11,7 +11,7 @@ here each maps onto its canonical column. Custom formats are not discovered: the
 need ``parse``.
 
 A name the data does not have is null, as in Insights, which silently returns nothing for it;
-the compiler warns with :class:`InsightsFieldWarning` and the closest discovered name.
+the compiler warns (:class:`helpers.errors.InsightsFieldWarning`) with the closest discovered name.
 """
 
 from __future__ import annotations
@@ -23,10 +23,7 @@ from sqlglot import exp
 
 from helpers.flowlogs.fields import DEFAULT_FORMAT, FIELDS, parse_format
 
-__all__ = [
-    "DISCOVERED", "Column", "InsightsFieldWarning", "InsightsPeriodWarning", "InsightsWarning",
-    "SYSTEM_FIELDS", "binary", "discovered", "group", "suggest",
-]
+__all__ = ["DISCOVERED", "SYSTEM_FIELDS", "Column", "binary", "discovered", "group", "suggest"]
 
 DISCOVERED: dict[str, str] = {f.insights_name: f.column for f in FIELDS.values()
                               if f.insights_name}
@@ -42,19 +39,6 @@ INGESTION_COLUMN = "ingestion_time"  # epoch milliseconds, as CloudWatch Logs re
 # Value kinds the compiler tracks to coerce operands the way Insights' loose typing does.
 INT, FLOAT, STRING, TIME, BOOL, NULL = "int", "float", "string", "time", "bool", "null"
 NUMERIC = (INT, FLOAT)
-
-
-class InsightsWarning(UserWarning):
-    """Something in a query that Logs Insights accepts but that probably does not do what
-    was meant."""
-
-
-class InsightsFieldWarning(InsightsWarning):
-    """A query names a field the data does not have: Insights treats it as missing (null)."""
-
-
-class InsightsPeriodWarning(InsightsWarning):
-    """A time period above its unit's cap: Insights uses the cap instead (bin(300s) is 60 s)."""
 
 
 @dataclass(frozen=True)

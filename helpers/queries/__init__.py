@@ -23,15 +23,11 @@ import difflib
 from pathlib import Path
 from typing import NamedTuple
 
-from helpers.errors import CourseError
+from helpers.errors import UnknownQueryError
 
 __all__ = ["FOLDER", "Query", "UnknownQueryError", "load", "names"]
 
 FOLDER = Path(__file__).resolve().parent
-
-
-class UnknownQueryError(CourseError, LookupError):
-    """No query of that name in ``helpers/queries``."""
 
 
 class Query(NamedTuple):
