@@ -12,6 +12,7 @@ __all__ = [
     "AwsSetupError",
     "CostError",
     "CourseError",
+    "DetectError",
     "FlowLogArgumentError",
     "FilterPatternError",
     "FlowLogFormatError",
@@ -47,6 +48,10 @@ class AwsSetupError(CourseError, RuntimeError):
 class CostError(CourseError, ValueError):
     """A cost-model or pricing argument is invalid; the message names the argument, what it
     got and what is valid."""
+
+
+class DetectError(CourseError, ValueError):
+    """A detection argument is invalid: records, detector, threshold, CIDR block or threat list."""
 
 
 class FlowLogFormatError(CourseError, ValueError):

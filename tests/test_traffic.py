@@ -216,6 +216,11 @@ def test_traffic_path_is_set_on_egress_only(every_scenario):
 
 FLAGS = {
     "web_baseline": {0, 1, 2, 3, 18, 19},
+    "rdp_brute_force": {2},
+    "malicious_ip_caller": {0, 1, 2, 3, 18, 19},
+    "traffic_spike": {0, 1, 2, 3, 18, 19},
+    "internet_noise": {2, 4, 6, 18},
+    "db_queries": {0, 1, 2, 3, 18, 19},
     "lab_curl": {3, 19},
     "lab_ping": {0},
     "lab_ssh": {0, 1, 2, 3, 18, 19},

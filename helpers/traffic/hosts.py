@@ -34,6 +34,10 @@ POOLS: dict[str, tuple[tuple[str, int, int], ...]] = {
     "web_clients": (("192.0.2.", 1, 127), ("203.0.113.", 1, 63)),
     "ddos_bots": (("192.0.2.", 128, 223), ("203.0.113.", 128, 254)),
     "ssh_attackers": (("192.0.2.", 224, 239), ("203.0.113.", 100, 127)),
+    # the two /29 blocks of data/threat-list.txt (192.0.2.248/29, 203.0.113.72/29)
+    "threat_actors": (("192.0.2.", 248, 254), ("203.0.113.", 72, 79)),
+    "rdp_attackers": (("203.0.113.", 81, 90), ("203.0.113.", 92, 98)),
+    "noise_sources": (("192.0.2.", 241, 247), ("203.0.113.", 64, 65), ("203.0.113.", 67, 71)),
 }
 """Groups of internet hosts, by role: slices of the documentation blocks that do not overlap."""
 

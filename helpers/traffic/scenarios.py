@@ -373,6 +373,120 @@ def admin_ping(ctx: Context, rng) -> list[Flows]:
         rev_packets=4, rev_bytes=4 * PING, retries=4)]
 
 
+# --- scenarios for the detections of helpers.detect -------------------------------------------
+
+
+@scenario("rdp_brute_force", "internet hosts try RDP logins on 3389 of the web instance, one "
+          "connection every one to five seconds (the security group rejects them)",
+          records=lambda h, s: 220 * min(17, max(1, 0.25 * h * s)))  # ≤ 17 attackers
+def rdp_brute_force(ctx: Context, rng) -> list[Flows]:
+    attackers = pool("rdp_attackers")
+    k = min(len(attackers), ctx.count(rng, 0.25))
+    out = []
+    for src in rng.choice(attackers, k, replace=False):
+        n = int(rng.integers(40, 400))
+        begin, length = ctx.burst(rng, n * int(rng.integers(1, 6)))
+        pk = rng.integers(20, 40, n)
+        out.append(make_flows(
+            "rdp_brute_force", "internet", "web", SESSION, TCP, src=src, dst=ctx.ip("web"),
+            t0=ctx.times(rng, n, begin, length), dport=3389, dur=rng.integers(2, 9, n),
+            fwd_packets=pk, fwd_bytes=pk * rng.integers(100, 400, n), rev_packets=pk,
+            rev_bytes=pk * rng.integers(100, 600, n), retries=rng.integers(1, 4, n)))
+    return out
+
+
+_BEACON_EVERY = 60  # seconds between a beacon's calls home
+
+
+@scenario("malicious_ip_caller", "a host of the threat list (data/threat-list.txt) calls the "
+          "web instance on 443, and the private instance beacons to another listed host",
+          records=lambda h, s: 240)  # a few dozen sessions: independent of scale
+def malicious_ip_caller(ctx: Context, rng) -> list[Flows]:
+    caller, home = rng.choice(pool("threat_actors"), 2, replace=False)
+    begin, length = ctx.burst(rng, int(rng.integers(600, 1800)))
+    n = int(rng.integers(5, 30))
+    body = rng.integers(2_000, 60_000, n)
+    rev = -(-body // MSS) + 2
+    fwd = rev // 2 + 3
+    inbound = make_flows(
+        "malicious_ip_caller", "internet", "web", SESSION, TCP, src=caller, dst=ctx.ip("web"),
+        t0=ctx.times(rng, n, begin, length), dport=443, dur=rng.integers(0, 3, n),
+        fwd_packets=fwd, fwd_bytes=fwd * ACK + rng.integers(300, 1200, n), rev_packets=rev,
+        rev_bytes=body + rev * ACK, retries=3)
+    begin, length = ctx.burst(rng, int(rng.integers(600, 2400)))
+    calls = max(1, length // _BEACON_EVERY)
+    t0 = begin + np.arange(calls) * _BEACON_EVERY + rng.integers(0, 5, calls)
+    beacons = make_flows(
+        "malicious_ip_caller", "private", "internet", SESSION, TCP, src=ctx.ip("private"),
+        dst=home, t0=np.minimum(t0, ctx.end - 1), dport=443, dur=rng.integers(0, 2, calls),
+        fwd_packets=8, fwd_bytes=8 * ACK + 900, rev_packets=7, rev_bytes=7 * ACK + 1500,
+        retries=3)
+    return [inbound, beacons]
+
+
+@scenario("traffic_spike", "a flash crowd: for 10-20 minutes web clients open ten times the "
+          "day's mean rate of connections to the web instance",
+          # 400 connections a minute for 15 minutes on average, 2.25 records each
+          records=lambda h, s: 2.25 * 400 * s * min(15, 60 * h))
+def traffic_spike(ctx: Context, rng) -> list[Flows]:
+    span = ctx.end - ctx.start
+    length = int(min(rng.integers(600, 1200), span))
+    # a spike needs a baseline before it: start after the first hour when the span allows
+    earliest = ctx.start + min(3600, span - length)
+    begin = earliest + int(rng.integers(0, ctx.end - length - earliest + 1))
+    n = max(1, int(rng.poisson(400 * ctx.scale * length / 60)))
+    clients = pool("web_clients")
+    src = clients[rng.integers(0, len(clients), n)]  # a crowd: every client alike
+    body = np.clip(rng.lognormal(np.log(12_000), 1.3, n), 200, 20_000_000).astype(np.int64)
+    rev_packets = -(-body // MSS) + 2
+    fwd_packets = rev_packets // 2 + 3
+    dur = rng.exponential(1.5, n) + body / 4e6
+    return [make_flows(
+        "traffic_spike", "internet", "web", SESSION, TCP, src=src, dst=ctx.ip("web"),
+        t0=ctx.times(rng, n, begin, length), dport=np.where(rng.random(n) < 0.8, 443, 80),
+        dur=dur.astype(np.int64), fwd_packets=fwd_packets,
+        fwd_bytes=fwd_packets * ACK + rng.integers(300, 1500, n), rev_packets=rev_packets,
+        rev_bytes=body + rev_packets * ACK, retries=rng.integers(1, 4, n))]
+
+
+_NOISE_PORTS = np.array([22, 22, 23, 80, 443, 445, 1433, 3306, 3389, 3389, 5900, 6379, 8080,
+                         8443])
+
+
+@scenario("internet_noise", "background noise of the internet: scattered hosts send one to three "
+          "SYN probes each to common ports of the web instance (most rejected)",
+          # a visit a minute, 2 probes: the internet's noise does not grow with the lab's scale
+          records=lambda h, s: 1.2 * 2 * max(1, 60 * h))
+def internet_noise(ctx: Context, rng) -> list[Flows]:
+    visits = max(1, int(rng.poisson(60 * ctx.hours)))
+    per_visit = rng.integers(1, 4, visits)
+    n = int(per_visit.sum())
+    sources = pool("noise_sources")
+    src = np.repeat(sources[rng.integers(0, len(sources), visits)], per_visit)
+    t0 = np.repeat(ctx.times(rng, visits), per_visit) + rng.integers(0, 3, n)
+    order = np.argsort(t0, kind="stable")
+    return [make_flows(
+        "internet_noise", "internet", "web", PROBE, TCP, src=src[order], dst=ctx.ip("web"),
+        t0=np.minimum(t0[order], ctx.end - 1),
+        dport=_NOISE_PORTS[rng.integers(0, len(_NOISE_PORTS), n)],
+        retries=rng.integers(1, 3, n))]
+
+
+@scenario("db_queries", "the web application keeps pooled MySQL connections to the private "
+          "instance (rejected unless private-sg allows 3306 from the web)",
+          records=lambda h, s: 2 * max(1, 4 * h * s))  # two records per rejected connection
+def db_queries(ctx: Context, rng) -> list[Flows]:
+    n = ctx.count(rng, 4)
+    dur = rng.integers(600, 3000, n)
+    queries = (dur * rng.uniform(2, 8, n)).astype(np.int64) + 4
+    return [make_flows(
+        "db_queries", "web", "private", SESSION, TCP, src=ctx.ip("web"), dst=ctx.ip("private"),
+        t0=ctx.times(rng, n), dport=3306, dur=dur, fwd_packets=2 * queries,
+        fwd_bytes=2 * queries * ACK + queries * rng.integers(60, 400, n),
+        rev_packets=2 * queries, rev_bytes=2 * queries * ACK + queries * rng.integers(100, 4000, n),
+        retries=3)]
+
+
 DEFAULT_SCENARIOS: tuple[str, ...] = (
     "web_baseline", "lab_curl", "lab_ping", "lab_ssh", "lab_blocked", "lab_download")
 """What :func:`helpers.traffic.generate` makes without ``scenarios``: lab 2 over the baseline."""
