@@ -32,8 +32,9 @@ FLOORS = {
     "helpers.plots": 0, "helpers.times": 0, "helpers.environment": 0,
     "helpers.flowlogs": 1,
     "helpers.traffic": 2, "helpers.insights": 2, "helpers.queries": 2, "helpers.monitoring": 2,
-    "helpers.detect": 2, "helpers.cost": 2, "helpers.selfcheck": 2,
+    "helpers.detect": 2, "helpers.cost": 2, "helpers.analysis": 2, "helpers.incident": 2,
     "helpers.aws": 3, "helpers.respond": 3, "helpers.netlab": 3, "helpers.sample": 3,
+    "helpers.selfcheck": 4, "helpers.grading": 4,
 }
 """Each part of the package (top-level module or subpackage) and its floor."""
 
