@@ -450,3 +450,15 @@ def test_the_process_environment_is_restored(lab, monkeypatch):
     before = {k: os.environ.get(k) for k in (*keys, "SNS_TOPIC_ARN", "AWS_ACCESS_KEY_ID")}
     _block(cloud, SCANNER)
     assert {k: os.environ.get(k) for k in before} == before
+
+
+def test_reading_the_acl_back_keeps_the_icmp_types_the_emulator_drops(capsys):
+    cloud = aws.connect()
+    lab = cloud.lab_vpc()
+    before = {(e.rule_number, e.egress): e for acl in lab.network_acls for e in acl.entries
+              if e.protocol == 1}
+    after = {(e.rule_number, e.egress): e for acl in cloud.refresh_topology(lab).network_acls
+             for e in acl.entries if e.protocol == 1}
+    assert before and {k: (e.icmp_type, e.icmp_code) for k, e in after.items()} == {
+        k: (e.icmp_type, e.icmp_code) for k, e in before.items()}
+    capsys.readouterr()

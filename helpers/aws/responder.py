@@ -522,19 +522,25 @@ def current_topology(cloud: Account, topology: Topology) -> Topology:
     """The topology with each network ACL's entries as AWS (or the emulator) holds them now.
 
     Read with ``DescribeNetworkAcls``; the default ``*`` entry (rule 32767) and IPv6 entries
-    are left out (the generator's implicit deny and IPv4-only records cover them).
+    are left out (the generator's implicit deny and IPv4-only records cover them). The emulator
+    does not keep an ICMP entry's ``IcmpTypeCode``; an ICMP entry read without one keeps the
+    type and code the topology already had under that rule number and direction.
     """
     ids = [acl.nacl_id for acl in topology.network_acls]
     found = {a["NetworkAclId"]: a for a in
              cloud.ec2.describe_network_acls(NetworkAclIds=ids)["NetworkAcls"]}
     acls = []
     for acl in topology.network_acls:
+        known = {(x.rule_number, x.egress): x for x in acl.entries}
         entries = []
         for e in found[acl.nacl_id].get("Entries", []):
             if int(e["RuleNumber"]) >= 32767 or "CidrBlock" not in e:
                 continue
             ports = e.get("PortRange") or {}
             icmp = e.get("IcmpTypeCode") or {}
+            before = known.get((int(e["RuleNumber"]), bool(e["Egress"])))
+            if not icmp and int(e["Protocol"]) == 1 and before is not None:
+                icmp = {"Type": before.icmp_type, "Code": before.icmp_code}
             entries.append(NaclEntry(
                 int(e["RuleNumber"]), bool(e["Egress"]), int(e["Protocol"]), e["RuleAction"],
                 e["CidrBlock"], ports.get("From"), ports.get("To"),
