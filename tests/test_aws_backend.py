@@ -30,7 +30,7 @@ def fake_account(monkeypatch):
 
 def test_no_credentials_says_how_to_configure_or_go_offline(no_credentials):
     with pytest.raises(AwsSetupError) as info:
-        aws.connect("aws")
+        aws.connect("aws", student="kim")
     message = str(info.value)
     assert "no AWS credentials found" in message
     assert "aws configure" in message and "aws.connect('local')" in message
@@ -39,11 +39,34 @@ def test_no_credentials_says_how_to_configure_or_go_offline(no_credentials):
 def test_the_environment_variable_selects_aws(no_credentials, monkeypatch):
     monkeypatch.setenv(aws.BACKEND_ENV, "aws")
     with pytest.raises(AwsSetupError, match="no AWS credentials found"):
-        aws.connect()
+        aws.connect(student="kim")
+
+
+def test_a_real_account_needs_a_student_name(fake_account):
+    with pytest.raises(AwsSetupError, match=r"connect with your own short name: "
+                                            r"aws.connect\('aws', student='kim'\)"):
+        aws.connect("aws")
+
+
+@pytest.mark.parametrize("how", ["argument", "environment"])
+def test_credentials_for_another_account_are_refused(fake_account, monkeypatch, how):
+    if how == "environment":
+        monkeypatch.setenv("COURSE_ACCOUNT_ID", "210987654321")
+        options = {}
+    else:
+        options = {"account_id": "210987654321"}
+    with pytest.raises(AwsSetupError, match="belong to account 123456789012, not the class's "
+                                            "account 210987654321"):
+        aws.connect("aws", student="kim", **options)
+
+
+def test_the_class_account_is_accepted(fake_account, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_ACCOUNT_ID", "123456789012")
+    assert aws.connect("aws", student="kim").account_id == "123456789012"
 
 
 def test_connect_to_aws_says_what_it_will_do_and_creates_nothing(fake_account, capsys):
-    cloud = aws.connect("aws")
+    cloud = aws.connect("aws", student="kim")
     out = capsys.readouterr().out
     assert out.startswith("Real AWS account 123456789012 in ap-northeast-2.")
     assert "Nothing is created until you call a set-up method" in out
@@ -58,7 +81,7 @@ def test_plan_lists_what_would_be_created(fake_account, capsys):
 
 
 def test_lab_vpc_on_aws_needs_an_explicit_request(fake_account, capsys):
-    cloud = aws.connect("aws")
+    cloud = aws.connect("aws", student="kim")
     with pytest.raises(AwsSetupError, match=r"cloud.lab_vpc\(create=True\)"):
         cloud.lab_vpc()
     lab = cloud.lab_vpc(create=True)
@@ -70,14 +93,14 @@ def test_lab_vpc_on_aws_needs_an_explicit_request(fake_account, capsys):
 def test_deliver_on_aws_leaves_it_to_the_service(fake_account, capsys):
     import pandas as pd
 
-    cloud = aws.connect("aws")
+    cloud = aws.connect("aws", student="kim")
     report = cloud.deliver(pd.DataFrame({"interface_id": [], "start": [], "end": []}))
     assert report.empty
     assert "the flow-log service delivers by itself" in capsys.readouterr().out
 
 
 def test_teardown_on_aws_deletes_only_tagged_resources(fake_account, capsys):
-    cloud = aws.connect("aws")
+    cloud = aws.connect("aws", student="kim")
     other = cloud.ec2.create_vpc(CidrBlock="172.31.0.0/16")["Vpc"]["VpcId"]
     lab = cloud.lab_vpc(create=True)
     cloud.create_flow_log(lab.vpc_id)
@@ -89,17 +112,18 @@ def test_teardown_on_aws_deletes_only_tagged_resources(fake_account, capsys):
 
 
 def test_real_instances_get_the_ssm_instance_profile(fake_account, capsys):
-    cloud = aws.connect("aws")
+    cloud = aws.connect("aws", student="kim")
     lab = cloud.lab_vpc(create=True)
     described = cloud.ec2.describe_instances(InstanceIds=[lab.interface("web").instance_id])
     instance = described["Reservations"][0]["Instances"][0]
-    assert instance["IamInstanceProfile"]["Arn"].endswith("instance-profile/course-ssm")
-    attached = cloud.iam.list_attached_role_policies(RoleName="course-ssm")["AttachedPolicies"]
+    assert instance["IamInstanceProfile"]["Arn"].endswith("instance-profile/kim-course-ssm")
+    attached = cloud.iam.list_attached_role_policies(RoleName="kim-course-ssm")[
+        "AttachedPolicies"]
     assert [p["PolicyName"] for p in attached] == ["AmazonSSMManagedInstanceCore"]
 
 
 def test_live_traffic_sends_the_script_with_ssm(fake_account, capsys, monkeypatch):
-    cloud = aws.connect("aws")
+    cloud = aws.connect("aws", student="kim")
     lab = cloud.lab_vpc(create=True)
     sent = {}
     monkeypatch.setattr(cloud.ssm, "send_command", lambda **kw: sent.update(kw) or {

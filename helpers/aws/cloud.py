@@ -42,13 +42,15 @@ from helpers.traffic.topology import Topology
 __all__ = ["BACKEND_ENV", "COURSE", "Cloud", "connect"]
 
 BACKEND_ENV = "COURSE_BACKEND"
+ACCOUNT_ENV = "COURSE_ACCOUNT_ID"
 SERVICES = ("ec2", "logs", "s3", "iam", "cloudwatch", "sns", "sts", "ssm", "athena", "lambda",
             "events")
 _STUDENT = re.compile(r"[a-z0-9][a-z0-9-]{0,19}")
 
 
 def connect(backend: str | None = None, *, student: str | None = None,
-            region: str = "ap-northeast-2", seed: int = 0) -> Cloud:
+            region: str = "ap-northeast-2", seed: int = 0,
+            account_id: str | None = None) -> Cloud:
     """A :class:`Cloud` on the chosen backend.
 
     Args:
@@ -59,13 +61,16 @@ def connect(backend: str | None = None, *, student: str | None = None,
         region: the AWS region (the lesson uses ap-northeast-2, Seoul).
         seed: local backend only: the emulator starts empty and seeded, so resource IDs are
             the same on every run.
+        account_id: aws backend only: the account the class uses (default the
+            ``COURSE_ACCOUNT_ID`` environment variable); credentials for any other account
+            are refused before anything is read or changed.
 
     Locally each call starts the emulator afresh: a Cloud from an earlier ``connect()``
     stops working (its resources are gone) and says so when used.
 
     Raises:
-        AwsSetupError: an unknown backend, a malformed student name, or (aws) no usable
-            credentials, with what to do about it.
+        AwsSetupError: an unknown backend, a malformed student name, or (aws) no student
+            name, no usable credentials or the wrong account, with what to do about it.
     """
     if backend is not None and not isinstance(backend, str):
         raise AwsSetupError(f"backend must be 'local' or 'aws', not {backend!r}")
@@ -83,6 +88,11 @@ def connect(backend: str | None = None, *, student: str | None = None,
         generation = emulator.reset(seed)
         return Cloud("local", region, emulator.ACCOUNT_ID, student, _local_clients(region),
                      generation)
+    if student is None:
+        raise AwsSetupError(
+            "on a real AWS account, connect with your own short name: aws.connect('aws', "
+            "student='kim'). It prefixes and tags everything you create, so a class can share "
+            "one account without touching each other's resources")
     session = boto3.Session(region_name=region)
     clients = {s: session.client(s, config=_CONFIG) for s in SERVICES}
     try:
@@ -96,6 +106,12 @@ def connect(backend: str | None = None, *, student: str | None = None,
         raise AwsSetupError(f"AWS rejected the credentials ({err}); check them with "
                             "`aws sts get-caller-identity`, or work offline with "
                             "aws.connect('local')") from err
+    expected = account_id or os.environ.get(ACCOUNT_ENV)
+    if expected and account != expected:
+        raise AwsSetupError(
+            f"these credentials belong to account {account}, not the class's account "
+            f"{expected} ({ACCOUNT_ENV}); nothing was changed. Switch profile (AWS_PROFILE) or "
+            "ask your instructor")
     cloud = Cloud("aws", region, account, student, clients)
     print(f"Real AWS account {account} in {region}. Nothing is created until you call a "
           "set-up method; cloud.plan() lists what the course would create.")
