@@ -15,10 +15,22 @@ from matplotlib.ticker import EngFormatter  # noqa: E402
 
 from helpers import traffic  # noqa: E402
 from helpers.errors import MonitoringError  # noqa: E402
-from helpers.monitoring import dashboard, metrics  # noqa: E402
+from helpers.monitoring import dashboard, endpoints, metrics  # noqa: E402
 from helpers.monitoring.metrics import METRICS  # noqa: E402
 
 NAT_ID, GROUP, REGION = "nat-0a1b2c3d4e5f60000", "/aws/vpc/flowlogs", "ap-northeast-2"
+
+UPLOAD = {"BytesInFromSource", "BytesOutToDestination"}  # VPC → NAT → internet
+DOWNLOAD = {"BytesInFromDestination", "BytesOutToSource"}  # internet → NAT → VPC
+
+
+def _plain(entry):
+    """A widget's metric entry without its options dict ({"label": ...})."""
+    return [x for x in entry if not isinstance(x, dict)]
+
+
+def _label(entry):
+    return next((x["label"] for x in entry if isinstance(x, dict) and "label" in x), None)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +52,7 @@ def test_body_is_json_with_the_lessons_three_metric_widgets(body):
         assert props["period"] == 300 and props["region"] == REGION
         assert 0 <= w["x"] and w["x"] + w["width"] <= 24  # the console's 24-unit grid
         for entry in props["metrics"]:
-            namespace, metric, dimension, value = entry
+            namespace, metric, dimension, value = _plain(entry)
             assert metric in METRICS and METRICS[metric].namespace == namespace
             assert METRICS[metric].dimension == dimension
             assert value in (NAT_ID, GROUP)
@@ -50,12 +62,29 @@ def test_namespaces_and_statistics(body):
     namespaces = {entry[0] for w in body["widgets"] for entry in w["properties"]["metrics"]}
     assert namespaces == {"AWS/NATGateway", "AWS/Logs"}  # not the lesson's AWS/NatGateway
     traffic_widget, volume, connections = body["widgets"]
-    assert [m[1] for m in traffic_widget["properties"]["metrics"]] == [
-        "BytesInFromSource", "BytesOutToDestination"]
-    assert volume["properties"]["metrics"] == [["AWS/Logs", "IncomingLogEvents",
-                                                 "LogGroupName", GROUP]]
+    assert [_plain(m)[1] for m in traffic_widget["properties"]["metrics"]] == [
+        "BytesOutToDestination", "BytesInFromDestination"]
+    assert [_plain(m) for m in volume["properties"]["metrics"]] == [
+        ["AWS/Logs", "IncomingLogEvents", "LogGroupName", GROUP]]
     assert (traffic_widget["properties"]["stat"], volume["properties"]["stat"],
             connections["properties"]["stat"]) == ("Sum", "Sum", "Maximum")
+
+
+def test_the_traffic_widget_shows_both_directions_not_the_upload_twice(body):
+    """The lesson pairs BytesInFromSource with BytesOutToDestination: both are the upload."""
+    entries = body["widgets"][0]["properties"]["metrics"]
+    names = {_plain(e)[1] for e in entries}
+    assert len(names & UPLOAD) == 1 and len(names & DOWNLOAD) == 1
+    labels = [_label(e) for e in entries]
+    assert labels == ["업로드 (VPC에서 인터넷으로)", "다운로드 (인터넷에서 VPC로)"]
+
+
+def test_line_widgets_label_their_axis_with_unit_and_period():
+    body = dashboard.dashboard_body(NAT_ID, GROUP, REGION, period=60)
+    axes = {w["properties"]["title"]: w["properties"].get("yAxis", {}).get("left", {})
+            for w in body["widgets"]}
+    assert axes["NAT Gateway Traffic"] == {"label": "바이트 (1분 합계)", "showUnits": False}
+    assert axes["Active Connections"] == {"label": "연결 수 (1분 최댓값)", "showUnits": False}
 
 
 def test_a_time_range_is_written_in_iso_8601():
@@ -86,13 +115,18 @@ def test_draw_lays_out_the_widgets_like_the_console(body, frame):
     assert [ax.get_title(loc="left") for ax in axes] == [
         "NAT Gateway Traffic", "Flow Logs Volume", "Active Connections"]
     traffic_ax, number_ax, connections_ax = axes
-    assert [line.get_label() for line in traffic_ax.get_lines()] == [
-        "BytesInFromSource", "BytesOutToDestination"]
-    assert len(traffic_ax.get_lines()[0].get_xdata()) == 12  # an hour in 5-minute periods
+    upload, download = traffic_ax.get_lines()
+    assert [upload.get_label(), download.get_label()] == [
+        "업로드 (VPC에서 인터넷으로)", "다운로드 (인터넷에서 VPC로)"]
+    assert len(upload.get_xdata()) == 12  # an hour in 5-minute periods
+    # the lab's download: the two lines differ, and the download is the larger one
+    assert download.get_ydata().sum() > 10 * upload.get_ydata().sum() > 0
+    assert (traffic_ax.get_ylabel(), traffic_ax.get_xlabel()) == ("바이트 (5분 합계)", "UTC")
+    assert connections_ax.get_ylabel() == "연결 수 (5분 최댓값)"
     expected = metrics.series(frame, "IncomingLogEvents").resample(
         "300s", origin="epoch").sum().iloc[-1]
     shown = [t.get_text() for t in number_ax.texts]
-    assert shown == [EngFormatter(sep="")(expected), "IncomingLogEvents"]
+    assert shown == [EngFormatter(sep="")(expected), "IncomingLogEvents (5분 합계)"]
     traffic_ax_box, connections_box = traffic_ax.get_position(), connections_ax.get_position()
     assert traffic_ax_box.y0 > connections_box.y1  # the first row sits above the second
     fig.savefig(io.BytesIO(), format="png")
@@ -137,6 +171,7 @@ def test_draw_alarms_gives_one_panel_per_alarm_with_the_state_in_the_title():
     (ax,) = fig.axes
     assert ax.get_title(loc="left") == f"High-NAT-Traffic: {timeline.state}"
     assert timeline.state == "ALARM"
+    assert ax.get_ylabel() == "Bytes, Sum / 5분" and ax.get_xlabel() == "UTC"
 
 
 def test_alarm_panels_leave_periods_without_datapoints_as_gaps():
@@ -166,3 +201,54 @@ def test_dashboard_body_checks_its_arguments(kwargs, message):
     args = {"nat_gateway_id": NAT_ID, "log_group": GROUP, "region": REGION, **kwargs}
     with pytest.raises(MonitoringError, match=message):
         dashboard.dashboard_body(**args)
+
+
+# --- the VPC endpoint widget -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    return endpoints.lab_endpoint(traffic.default_topology())
+
+
+def test_an_endpoint_adds_a_widget_with_its_full_dimension_set(endpoint):
+    body = dashboard.dashboard_body(NAT_ID, GROUP, REGION, endpoint=endpoint)
+    assert json.loads(json.dumps(body)) == body
+    titles = [w["properties"]["title"] for w in body["widgets"]]
+    assert titles == ["NAT Gateway Traffic", "Flow Logs Volume", "Active Connections",
+                      "VPC Endpoint (ssm)"]
+    widget = body["widgets"][3]
+    (entry,) = widget["properties"]["metrics"]
+    namespace, metric, *dims = _plain(entry)
+    assert (namespace, metric) == ("AWS/PrivateLinkEndpoints", "BytesProcessed")
+    assert list(zip(dims[0::2], dims[1::2])) == list(endpoint.dimensions)
+    assert {"VPC Id", "VPC Endpoint Id", "Endpoint Type", "Service Name"} == set(dims[0::2])
+    assert widget["x"] + widget["width"] <= 24
+    connections = body["widgets"][2]["properties"]["metrics"]
+    assert [_plain(e)[1] for e in connections] == ["ActiveConnectionCount", "ActiveConnections"]
+
+
+def test_draw_finds_the_endpoint_metrics_by_one_of_their_dimensions(endpoint, frame):
+    lab = traffic.default_topology()
+    records = endpoints.endpoint_traffic(lab, endpoint, start="2021-12-20T00:00:00Z",
+                                         duration="1h", seed=5)
+    both = pd.concat([frame, endpoints.endpoint_metrics(records, endpoint)], ignore_index=True)
+    body = dashboard.dashboard_body(NAT_ID, GROUP, REGION, endpoint=endpoint)
+    fig = dashboard.draw(body, both)
+    endpoint_ax = fig.get_axes()[3]
+    (line,) = endpoint_ax.get_lines()
+    expected = metrics.series(both, "BytesProcessed").resample("300s", origin="epoch").sum()
+    assert line.get_ydata().tolist() == expected.tolist()
+    assert line.get_label() == "BytesProcessed (양방향)"
+    connections = [ln.get_label() for ln in fig.get_axes()[2].get_lines()]
+    assert connections == ["NAT 게이트웨이", "VPC 엔드포인트 (ssm)"]
+    fig.savefig(io.BytesIO(), format="png")
+
+
+def test_a_gateway_endpoint_has_no_widget():
+    gateway = endpoints.Endpoint("vpce-0a1b2c3d4e5f60000", "vpc-1",
+                                 "com.amazonaws.ap-northeast-2.s3", endpoint_type="Gateway")
+    with pytest.raises(MonitoringError, match="gateway endpoints publish no CloudWatch metrics"):
+        dashboard.dashboard_body(NAT_ID, GROUP, REGION, endpoint=gateway)
+    with pytest.raises(MonitoringError, match="endpoint must be an Endpoint"):
+        dashboard.dashboard_body(NAT_ID, GROUP, REGION, endpoint="vpce-0a1b2c3d4e5f60000")

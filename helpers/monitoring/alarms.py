@@ -64,9 +64,13 @@ MAX_DIMENSIONS = 30  # PutMetricAlarm: at most 30 dimensions
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _LOG_GROUP = re.compile(r"[.\-_/#A-Za-z0-9]+")
 
-REJECTS_PATTERN = ("[version, account, eni, source, destination, srcport, destport, protocol, "
-                   "packets, bytes, windowstart, windowend, action=\"REJECT\", flowlogstatus]")
-"""A space-delimited filter pattern for default-format flow-log records whose action is REJECT."""
+REJECTS_PATTERN = ("[version, account_id, interface_id, srcaddr, dstaddr, srcport, dstport, "
+                   "protocol, packets, bytes, start, end, action=\"REJECT\", log_status]")
+"""A space-delimited filter pattern for default-format flow-log records whose action is REJECT.
+
+The names in the brackets are labels for the positions, chosen freely (a pattern may call the
+eleventh field anything); they are the flow-log fields' own names, with ``_`` for ``-`` since a
+pattern name takes only letters, digits and ``_``. Only ``action`` is tested."""
 
 
 # --- checks shared by the specs ----------------------------------------------------------------

@@ -24,7 +24,10 @@ from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from helpers import plots, times
 from helpers.errors import MonitoringError, TimeValueError
+from helpers.monitoring.endpoints import ENDPOINT_METRICS, Endpoint
+from helpers.monitoring.endpoints import NAMESPACE as ENDPOINTS
 from helpers.monitoring.evaluate import AlarmTimeline
+from helpers.monitoring.metrics import METRICS
 from helpers.monitoring.names import LOGS, NAT
 
 __all__ = ["dashboard_body", "draw", "draw_alarms"]
@@ -58,21 +61,40 @@ def _check_width(width) -> None:
                               f"(e.g. 13), not {width!r}")
 
 
-def dashboard_body(nat_gateway_id: str, log_group: str, region: str, *, period: int = 300,
-                   start=None, end=None) -> dict:
-    """The lesson's ``VPC-Network-Monitoring`` dashboard: three metric widgets.
+def _per(period: int) -> str:
+    """A period as the axis labels say it: 300 → "5분", 30 → "30초"."""
+    return f"{period // 60}분" if period >= 60 else f"{period}초"
 
-    - **NAT Gateway Traffic** (line, ``view: timeSeries``): ``BytesInFromSource`` and
-      ``BytesOutToDestination`` of ``AWS/NATGateway``, Sum per period.
+
+def dashboard_body(nat_gateway_id: str, log_group: str, region: str, *, period: int = 300,
+                   start=None, end=None, endpoint: Endpoint | None = None) -> dict:
+    """The lesson's ``VPC-Network-Monitoring`` dashboard: three metric widgets (four with an
+    endpoint).
+
+    - **NAT Gateway Traffic** (line, ``view: timeSeries``), Sum per period, one line per
+      direction: the upload ``BytesOutToDestination`` (VPC → internet) and the download
+      ``BytesInFromDestination`` (internet → VPC). The lesson pairs ``BytesInFromSource``
+      with ``BytesOutToDestination``: both are the upload (what enters the NAT from the
+      instances leaves it for the internet), so its two lines overlap and no line shows the
+      download.
     - **Flow Logs Volume** (number, ``view: singleValue``): ``IncomingLogEvents`` of the log
       group in ``AWS/Logs`` (the console's "Log Group Metrics"), Sum per period.
     - **Active Connections** (line): ``ActiveConnectionCount``, Maximum (its documented
-      statistic: the peak of concurrent connections, not a sum).
+      statistic: the peak of concurrent connections, not a sum); with an endpoint, also its
+      ``ActiveConnections``.
+    - With ``endpoint``: **VPC Endpoint (service)** (line): ``BytesProcessed`` of
+      ``AWS/PrivateLinkEndpoints``, Sum per period, with the endpoint's full dimension set
+      (:attr:`helpers.monitoring.endpoints.Endpoint.dimensions`).
+
+    Line widgets label their lines (``{"label": ...}`` after a metric's dimensions) and their
+    left axis (``yAxis.left.label``) with the unit and the statistic per period.
 
     Args:
         period: seconds per datapoint (the lesson's "5 minutes" is 300).
         start, end: the dashboard's time range (datetimes or ISO text); None leaves the
             console's default (the last 3 hours).
+        endpoint: an interface endpoint (:func:`helpers.monitoring.endpoints.lab_endpoint`)
+            whose widget to add; a gateway endpoint has no metrics to show.
 
     Returns:
         The body as a dict; ``json.dumps`` it for ``PutDashboard``.
@@ -96,9 +118,16 @@ def dashboard_body(nat_gateway_id: str, log_group: str, region: str, *, period: 
     if not (_whole(period) and (period in (1, 5, 10, 30) or (period >= 60 and period % 60 == 0))):
         problems.append(f"period must be whole seconds: 1, 5, 10, 30 or a multiple of 60 (the "
                         f"lesson's 5 minutes is 300), not {period!r}")
+    if endpoint is not None and not isinstance(endpoint, Endpoint):
+        problems.append(f"endpoint must be an Endpoint (endpoints.lab_endpoint(lab)) or None, "
+                        f"not {type(endpoint).__name__}")
+    elif endpoint is not None and endpoint.endpoint_type == "Gateway":
+        problems.append(f"endpoint {endpoint.endpoint_id} is a gateway endpoint: gateway "
+                        "endpoints publish no CloudWatch metrics, so there is no widget to add")
     if problems:
         raise MonitoringError("dashboard_body: " + "; ".join(problems))
     nat = ["NatGatewayId", nat_gateway_id]
+    per = _per(int(period))
     common = {"region": region, "period": int(period)}
     body: dict = {}
     if start is not None:
@@ -109,22 +138,41 @@ def dashboard_body(nat_gateway_id: str, log_group: str, region: str, *, period: 
             times.to_timestamp(end, "end") < times.to_timestamp(start, "start"):
         raise MonitoringError(f"dashboard_body: end ({body['end']}) is before start "
                               f"({body['start']})")
+    connections = [[NAT, "ActiveConnectionCount", *nat, {"label": "NAT 게이트웨이"}]]
+    if endpoint is not None:
+        dims = [x for pair in endpoint.dimensions for x in pair]
+        connections.append([ENDPOINTS, "ActiveConnections", *dims,
+                            {"label": f"VPC 엔드포인트 ({endpoint.service})"}])
     body["widgets"] = [
         {"type": "metric", "x": 0, "y": 0, "width": 12, "height": 6, "properties": {
             "title": "NAT Gateway Traffic", "view": "timeSeries", "stacked": False,
             "stat": "Sum", **common,
-            "metrics": [[NAT, "BytesInFromSource", *nat], [NAT, "BytesOutToDestination", *nat]],
+            "metrics": [
+                [NAT, "BytesOutToDestination", *nat, {"label": "업로드 (VPC에서 인터넷으로)"}],
+                [NAT, "BytesInFromDestination", *nat, {"label": "다운로드 (인터넷에서 VPC로)"}]],
+            "yAxis": {"left": {"label": f"바이트 ({per} 합계)", "showUnits": False}},
         }},
         {"type": "metric", "x": 12, "y": 0, "width": 6, "height": 6, "properties": {
             "title": "Flow Logs Volume", "view": "singleValue", "stat": "Sum", **common,
-            "metrics": [[LOGS, "IncomingLogEvents", "LogGroupName", log_group]],
+            "metrics": [[LOGS, "IncomingLogEvents", "LogGroupName", log_group,
+                         {"label": f"IncomingLogEvents ({per} 합계)"}]],
         }},
         {"type": "metric", "x": 0, "y": 6, "width": 12, "height": 6, "properties": {
             "title": "Active Connections", "view": "timeSeries", "stacked": False,
             "stat": "Maximum", **common,
-            "metrics": [[NAT, "ActiveConnectionCount", *nat]],
+            "metrics": connections,
+            "yAxis": {"left": {"label": f"연결 수 ({per} 최댓값)", "showUnits": False}},
         }},
     ]
+    if endpoint is not None:
+        body["widgets"].append(
+            {"type": "metric", "x": 12, "y": 6, "width": 12, "height": 6, "properties": {
+                "title": f"VPC Endpoint ({endpoint.service})", "view": "timeSeries",
+                "stacked": False, "stat": "Sum", **common,
+                "metrics": [[ENDPOINTS, "BytesProcessed", *dims,
+                             {"label": "BytesProcessed (양방향)"}]],
+                "yAxis": {"left": {"label": f"바이트 ({per} 합계)", "showUnits": False}},
+            }})
     return body
 
 
@@ -175,6 +223,7 @@ def draw(body: dict, metrics: pd.DataFrame, *, width: float = 13.0) -> Figure:
             ax.set_ylim(bottom=0)
             ax.tick_params(axis="x", labelrotation=0, labelsize=8)
             _hours(ax)
+            ax.set_ylabel(_axis_label(props), fontsize=8)
             ax.legend(loc="upper left", fontsize=8, frameon=False)
         ax.set_title(props.get("title", ""), loc="left", fontsize=11)
     return fig
@@ -223,10 +272,18 @@ def draw_alarms(timelines, metrics: pd.DataFrame, *, width: float = 13.0) -> Fig
                            linewidth=0)
         ax.yaxis.set_major_formatter(EngFormatter(sep=""))
         ax.set_ylim(bottom=0)
+        ax.set_ylabel(_alarm_axis(alarm), fontsize=8)
         ax.set_title(f"{alarm.name}: {timeline.state}", loc="left", fontsize=11)
         ax.legend(loc="upper left", fontsize=8, frameon=False)
         _hours(ax)
     return fig
+
+
+def _alarm_axis(alarm) -> str:
+    """An alarm panel's axis label: the unit and the statistic per period, "Bytes, Sum / 5분"."""
+    known = METRICS.get(alarm.metric) or ENDPOINT_METRICS.get(alarm.metric)
+    unit = alarm.unit or (known.unit if known else "Count")
+    return f"{unit}, {alarm.statistic} / {_per(int(alarm.period))}"
 
 
 def _described(value) -> str:
@@ -273,22 +330,40 @@ def _check_widget(i: int, widget: dict) -> None:
                               f"are per minute), not {period!r}")
 
 
+def _axis_label(props: dict) -> str:
+    """The widget's ``yAxis.left.label``, or '' when it has none."""
+    axis = props.get("yAxis")
+    left = axis.get("left") if isinstance(axis, dict) else None
+    label = left.get("label") if isinstance(left, dict) else None
+    return label if isinstance(label, str) else ""
+
+
 def _entries(metrics_array):
-    """(label, [namespace, metric, dim, value, ...]) per metric, resolving "." shorthand."""
+    """(label, [namespace, metric, dim, value, ...]) per metric, resolving "." shorthand.
+
+    The label is the entry's ``{"label": ...}`` option when it has one, else the metric name
+    (as the console labels lines).
+    """
     previous: list = []
     for raw in metrics_array:
         items = [x for x in raw if not isinstance(x, dict)]
+        options = next((x for x in raw if isinstance(x, dict)), {})
         full = [previous[i] if item == "." and i < len(previous) else item
                 for i, item in enumerate(items)]
         previous = full
-        yield full[1], full
+        label = options.get("label")
+        yield (label if isinstance(label, str) and label else full[1]), full
 
 
 def _aggregate(metrics: pd.DataFrame, entry: list, props: dict) -> pd.Series:
     namespace, metric, *dims = entry
     rows = metrics[(metrics["namespace"] == namespace) & (metrics["metric"] == metric)]
-    for name, value in zip(dims[0::2], dims[1::2]):
-        rows = rows[(rows["dimension"] == name) & (rows["dimension_value"] == value)]
+    if dims:
+        # The tidy frame keeps one identifying dimension per metric; an entry names the full
+        # set AWS publishes (an endpoint's four), so a row matches when its pair is among them.
+        pairs = pd.MultiIndex.from_arrays([dims[0::2], dims[1::2]])
+        rows = rows[pd.MultiIndex.from_arrays([rows["dimension"], rows["dimension_value"]])
+                    .isin(pairs)]
     if rows.empty:
         raise MonitoringError(f"the metrics frame has no {namespace} {metric} "
                               f"{' '.join(map(str, dims))}: compute it first (nat_metrics, "
