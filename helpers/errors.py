@@ -18,6 +18,7 @@ __all__ = [
     "FlowLogFormatError",
     "FlowLogParseError",
     "FlowLogReadError",
+    "GradingError",
     "InsightsArgumentError",
     "InsightsError",
     "InsightsFieldWarning",
@@ -102,6 +103,10 @@ class FilterPatternError(MonitoringError):
         self.reason = reason
         super().__init__(f"filter pattern, column {column}: {reason}\n  {pattern}\n  "
                          + " " * (column - 1) + "^")
+
+
+class GradingError(CourseError, ValueError):
+    """A lab cannot make its data or check an answer: no student ID, or a bad argument."""
 
 
 class InsightsError(CourseError, RuntimeError):
