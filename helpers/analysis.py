@@ -31,6 +31,7 @@ import pandas as pd
 from helpers import insights, reference, times
 from helpers.detect import FINDING_TYPES
 from helpers.errors import MonitoringError
+from helpers.frames import require_columns
 from helpers.monitoring import metrics
 
 __all__ = ["FINDING_MEANINGS", "KST", "NAT_GATEWAY_BASICS", "NAT_LIMITS",
@@ -83,14 +84,8 @@ _REQUIRED = ("interface_id", "srcaddr", "dstaddr", "srcport", "dstport", "protoc
 
 
 def _check(records, columns=_REQUIRED) -> None:
-    if not isinstance(records, pd.DataFrame):
-        raise MonitoringError(f"records must be a DataFrame of flow-log records (from "
-                              f"traffic.generate or flowlogs.read), not {type(records).__name__}")
-    missing = [c for c in columns if c not in records.columns]
-    if missing:
-        raise MonitoringError(f"records lack the column{'s' * (len(missing) > 1)} "
-                              f"{', '.join(missing)}; use canonical flow-log columns "
-                              "(traffic.generate or flowlogs.read)")
+    require_columns(records, columns, error=MonitoringError, what="records",
+                    source="traffic.generate or flowlogs.read")
 
 
 def traffic_records(records: pd.DataFrame, interface_id: str | None = None, *,

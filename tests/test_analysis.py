@@ -84,7 +84,7 @@ def test_addresses_inside_the_vpc():
 
 @pytest.mark.parametrize("bad, message", [
     ([1, 2], "must be a DataFrame"),
-    (pd.DataFrame({"srcaddr": []}), "lack the columns interface_id, dstaddr"),
+    (pd.DataFrame({"srcaddr": []}), "lacks the columns interface_id, dstaddr"),
 ])
 def test_bad_records_raise_a_course_error(bad, message):
     with pytest.raises(MonitoringError, match=message):

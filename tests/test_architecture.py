@@ -29,7 +29,7 @@ CLIENTS = {"ec2", "logs", "s3", "iam", "cloudwatch", "sns", "sts", "ssm", "athen
 
 FLOORS = {
     "helpers": 0, "helpers.errors": 0, "helpers.reference": 0, "helpers.paths": 0,
-    "helpers.plots": 0, "helpers.times": 0, "helpers.environment": 0,
+    "helpers.plots": 0, "helpers.times": 0, "helpers.environment": 0, "helpers.frames": 0,
     "helpers.flowlogs": 1,
     "helpers.traffic": 2, "helpers.insights": 2, "helpers.queries": 2, "helpers.monitoring": 2,
     "helpers.detect": 2, "helpers.cost": 2, "helpers.analysis": 2, "helpers.incident": 2,

@@ -137,7 +137,7 @@ BAD = [
     ("draw no metric widgets", lambda: dashboard.draw({"widgets": []}, frame()),
      "no metric widgets"),
     ("draw metrics not a frame", lambda: dashboard.draw(body(), "frame.csv"),
-     "metrics must be the tidy metrics frame"),
+     "draw: metrics must be a DataFrame"),
     ("draw metrics without columns", lambda: dashboard.draw(body(), frame()[["value"]]),
      "metrics lacks the columns timestamp"),
     ("draw widget without properties",
@@ -163,7 +163,7 @@ BAD = [
     ("draw_alarms not timelines", lambda: dashboard.draw_alarms([spec()], frame()),
      "timelines must be a non-empty list of AlarmTimeline"),
     ("draw_alarms metrics", lambda: dashboard.draw_alarms([timeline()], None),
-     "metrics must be the tidy metrics frame"),
+     "draw_alarms: metrics must be a DataFrame"),
     # --- alarms -------------------------------------------------------------------------------
     ("AlarmSpec threshold text", lambda: spec(threshold="1GiB"),
      "threshold must be a finite number, not '1GiB'"),

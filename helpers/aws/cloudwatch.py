@@ -24,6 +24,7 @@ from helpers.aws import emulator
 from helpers.aws.account import Account
 from helpers.aws.flow_log_setup import log_group_name
 from helpers.errors import AwsSetupError, MonitoringError
+from helpers.frames import require_columns
 from helpers.monitoring import names
 from helpers.monitoring.alarms import AlarmSpec, MetricFilterSpec, rejects_filter
 from helpers.monitoring.evaluate import REGION_NAMES, AlarmTimeline
@@ -65,13 +66,8 @@ def put_metrics(cloud: Account, frame: pd.DataFrame) -> pd.DataFrame:
         print("On AWS the NAT gateway and CloudWatch Logs publish these metrics themselves "
               "(namespaces starting with AWS/ are reserved); read them with cloud.read_metrics().")
         return pd.DataFrame(columns=columns)
-    if not isinstance(frame, pd.DataFrame):
-        raise MonitoringError(f"frame must be a metrics DataFrame (from metrics.nat_metrics() or "
-                              f"metrics.log_group_metrics()), not {type(frame).__name__}")
-    missing = [c for c in COLUMNS if c not in frame.columns]
-    if missing:
-        raise MonitoringError(f"the metrics frame lacks {', '.join(missing)}; build it with "
-                              "nat_metrics() or log_group_metrics()")
+    require_columns(frame, COLUMNS, error=MonitoringError, what="frame",
+                    source="metrics.nat_metrics() or metrics.log_group_metrics()")
     rows = []
     for namespace, part in frame.sort_values("timestamp", kind="stable").groupby(
             "namespace", sort=True):

@@ -20,6 +20,7 @@ from helpers.aws.account import Account, describe_error
 from helpers.errors import AwsSetupError
 from helpers.flowlogs import delivery
 from helpers.flowlogs.delivery import FlowLog
+from helpers.frames import require_columns
 from helpers.paths import ROOT
 
 __all__ = ["CACHE", "bucket_keys", "deliver", "log_streams", "read_flow_logs"]
@@ -232,14 +233,8 @@ def clear_cache() -> None:
 
 
 def _check_records(records) -> None:
-    if not isinstance(records, pd.DataFrame):
-        raise AwsSetupError(f"records must be a DataFrame of flow-log records (from "
-                            f"traffic.generate or flowlogs.read), not {type(records).__name__}")
-    missing = [c for c in NEEDED if c not in records.columns]
-    if missing:
-        raise AwsSetupError(f"the records lack the column(s) {', '.join(missing)}: delivery "
-                            "needs each record's interface, times and action (use records "
-                            "from traffic.generate or flowlogs.read)")
+    require_columns(records, NEEDED, error=AwsSetupError, what="records",
+                    source="traffic.generate or flowlogs.read")
 
 
 def _interfaces(cloud: Account, records: pd.DataFrame) -> pd.DataFrame:

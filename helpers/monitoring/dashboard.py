@@ -24,6 +24,7 @@ from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from helpers import plots, times
 from helpers.errors import MonitoringError, TimeValueError
+from helpers.frames import require_columns
 from helpers.monitoring.endpoints import ENDPOINT_METRICS, Endpoint
 from helpers.monitoring.endpoints import NAMESPACE as ENDPOINTS
 from helpers.monitoring.evaluate import AlarmTimeline
@@ -44,14 +45,8 @@ def _whole(value) -> bool:
 
 
 def _check_frame(metrics, caller: str) -> None:
-    if not isinstance(metrics, pd.DataFrame):
-        raise MonitoringError(f"{caller}: metrics must be the tidy metrics frame (nat_metrics(), "
-                              f"log_group_metrics(), concatenated), not {type(metrics).__name__}")
-    missing = [c for c in _FRAME_COLUMNS if c not in metrics.columns]
-    if missing:
-        raise MonitoringError(f"{caller}: metrics lacks the column{'s' * (len(missing) > 1)} "
-                              f"{', '.join(missing)}; build it with nat_metrics() or "
-                              "log_group_metrics()")
+    require_columns(metrics, _FRAME_COLUMNS, error=MonitoringError, what=f"{caller}: metrics",
+                    source="nat_metrics() or log_group_metrics(), concatenated")
 
 
 def _check_width(width) -> None:
