@@ -13,7 +13,7 @@ import pytest
 
 from helpers import aws, flowlogs, times, traffic
 from helpers.aws import emulator
-from helpers.errors import AwsSetupError, CourseError, MonitoringError, TimeValueError
+from helpers.errors import AwsSetupError, CourseError, TimeValueError
 
 _WORLD: list = []
 
@@ -222,10 +222,6 @@ def test_file_interval_must_divide_the_folder(tmp_path):
     records = traffic.generate(["web_baseline"], seed=1, duration="10m")
     with pytest.raises(CourseError, match="file_interval must be a whole number of seconds"):
         flowlogs.write_tree(records, tmp_path, file_interval=7)
-
-
-def test_metrics_errors_are_course_errors():
-    assert issubclass(MonitoringError, CourseError)
 
 
 @pytest.mark.parametrize("column, value", [("account_id", "../../x"), ("region", "ap/../..")])
