@@ -11,6 +11,7 @@ import pytest
 
 from helpers import flowlogs, traffic
 from helpers.errors import TrafficError
+from helpers.monitoring import metrics
 from helpers.traffic import rules
 from helpers.traffic.topology import ALL, NaclEntry, default_topology
 
@@ -232,6 +233,7 @@ FLAGS = {
     "ddos": {0, 1, 2, 3, 18, 19},
     "data_exfiltration": {0, 1, 2, 3, 18, 19},
     "admin_ping": {0},
+    "lab_background": {0, 1, 2, 3, 18, 19},
 }
 
 
@@ -315,11 +317,12 @@ def test_web_baseline_follows_a_daily_rhythm():
 
 
 def test_internet_peers_are_documentation_addresses_or_google_dns(every_scenario):
+    """RFC 5737 for the internet, RFC 2544's unrouted block for AWS's endpoints, and 8.8.8.8."""
     ok = _ok(every_scenario)
     addresses = set(ok.srcaddr) | set(ok.dstaddr)
     allowed = [ipaddress.ip_network(n) for n in
                ("10.0.0.0/16", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",
-                "8.8.8.8/32")]
+                "198.18.0.0/15", "8.8.8.8/32")]
     assert all(any(ipaddress.ip_address(a) in net for net in allowed) for a in addresses)
 
 
@@ -597,3 +600,43 @@ def test_command_line_reports_an_out_folder_it_cannot_create(tmp_path, capsys):
     assert cli.main(["--duration", "10m", "--out", str(tmp_path / "notes.txt" / "tree")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("usage:") and "error: cannot write --out" in err
+
+
+# --- the lab's background ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def background():
+    return traffic.generate(["lab_background"], seed=2, duration="3h", explain=True)
+
+
+def test_the_background_holds_no_traffic_flow_logs_do_not_record(background):
+    """DNS to the VPC resolver, IMDS, Amazon Time Sync and DHCP never appear in a flow log."""
+    ends = pd.concat([background.srcaddr, background.dstaddr])
+    assert not ends.str.startswith("169.254.").any()
+    assert not ends.isin(["10.0.0.2"]).any()  # the VPC's resolver (base of the CIDR + 2)
+    ports = pd.concat([background.srcport, background.dstport])
+    assert not ports.isin([53, 67, 68, 123]).any()
+
+
+def test_the_private_instances_agents_reach_aws_through_the_nat_gateway(background):
+    lab = traffic.default_topology()
+    nat = background[background.interface_id == lab.interface("nat").eni_id]
+    outside = nat[(nat.srcaddr == lab.interface("nat").private_ip) & (nat.dstport == 443)]
+    assert set(outside.dstaddr) == {
+        "198.18.0.10", "198.18.0.11", "198.18.0.20", "198.18.0.30"}
+    web = background[background.interface_id == lab.interface("web").eni_id]
+    assert not web.srcaddr.eq(lab.interface("nat").private_ip).any()  # web goes by the IGW
+
+
+def test_health_checks_reach_the_web_page_every_30_seconds_from_each_checker(background):
+    checks = background[(background.dstport == 80) & (background.action == "ACCEPT")]
+    per_checker = checks.groupby("srcaddr").size()
+    assert list(per_checker.index) == ["198.18.1.1", "198.18.1.2", "198.18.1.3"]
+    assert per_checker.between(3 * 3600 // 30 - 1, 3 * 3600 // 30 + 1).all()
+
+
+def test_the_background_keeps_the_nat_gateway_busy_every_minute(background):
+    nat = metrics.nat_metrics(background, traffic.default_topology())
+    active = metrics.series(nat, "ActiveConnectionCount")
+    assert (active.iloc[2:-2] >= 1).all() and active.median() >= 2
+    assert (metrics.series(nat, "BytesOutToDestination").iloc[2:-2] > 0).all()

@@ -23,8 +23,8 @@ from helpers.selfcheck.core import Question, register
 
 __all__ = ["DAY", "DEFAULT_GROUP", "MODE_GOAL", "QUERY_GOAL", "delivered", "day_metrics"]
 
-DAY = {"scenarios": ["web_baseline", "lab_download", "data_exfiltration", "port_scan_inbound",
-                     "ssh_brute_force", "ddos"],
+DAY = {"scenarios": ["web_baseline", "lab_background", "internet_noise", "lab_download",
+                     "data_exfiltration", "port_scan_inbound", "ssh_brute_force", "ddos"],
        "seed": 3, "duration": "6h", "stop": "2021-12-20T05:30:00Z",
        "end": "2021-12-20T06:30:00Z"}
 """The notebook's six hours: traffic.generate(scenarios, seed=3, duration="6h"); the flow log is

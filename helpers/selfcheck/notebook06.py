@@ -13,6 +13,7 @@ from helpers import cost, flowlogs, traffic
 from helpers.flowlogs import delivery
 from helpers.monitoring import alarms, evaluate, metrics
 from helpers.selfcheck.core import Question, as_number, as_text, register
+from helpers.selfcheck.notebook03 import DAY
 
 __all__ = ["ALARM_DAY", "CLASS", "CONFIGURATIONS", "MONTHLY_TB", "THRESHOLD",
            "configuration_costs", "rejects_per_minute"]
@@ -23,9 +24,7 @@ CLASS = {"students": 30, "hours": 3, "seed": 1}
 MONTHLY_TB = 25
 """06-3: TB of flow logs a month delivered to CloudWatch Logs."""
 
-ALARM_DAY = {"scenarios": ["web_baseline", "lab_download", "data_exfiltration",
-                           "port_scan_inbound", "ssh_brute_force", "ddos"],
-             "seed": 3, "duration": "6h", "end": "2021-12-20T06:30:00Z"}
+ALARM_DAY = {key: DAY[key] for key in ("scenarios", "seed", "duration", "end")}
 """06-4 and the notebook's alarm section: notebook 03's simulated day."""
 
 THRESHOLD = 15

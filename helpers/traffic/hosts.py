@@ -2,9 +2,15 @@
 
 Every internet peer comes from the three IPv4 blocks reserved for documentation (RFC 5737:
 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24), except Google's public DNS resolver 8.8.8.8,
-which the lesson pings by name. Each role has its own slice, so a source address tells the
-story on its own; 198.51.100.0/24 is the admin's office (the lab's security groups and network
-ACL trust it for SSH and ping) and holds nobody else.
+which the lesson pings by name, and AWS's own service endpoints and health checkers. Each role
+has its own slice, so a source address tells the story on its own; 198.51.100.0/24 is the
+admin's office (the lab's security groups and network ACL trust it for SSH and ping) and holds
+nobody else.
+
+The three documentation blocks are all taken by the internet's roles, so AWS's regional service
+endpoints (Systems Manager, CloudWatch, the package repository) and the Route 53 health checkers
+stand in at 198.18.0.0/15, the block reserved for benchmarking (RFC 2544), which is not routed on
+the internet either. Real endpoints answer from AWS's published ranges (ip-ranges.json).
 """
 
 from __future__ import annotations
@@ -26,6 +32,11 @@ HOSTS: dict[str, str] = {
     "scanner": "203.0.113.66",  # scans the web instance's ports
     "scan_target": "192.0.2.240",  # the host the compromised private instance scans
     "drop": "203.0.113.99",  # receives the exfiltrated data
+    # AWS service endpoints of the region (stand-ins; see the module docstring)
+    "ssm": "198.18.0.10",  # ssm.ap-northeast-2.amazonaws.com: SSM Agent's heartbeat
+    "ssmmessages": "198.18.0.11",  # ssmmessages.ap-northeast-2.amazonaws.com: its channel
+    "monitoring": "198.18.0.20",  # monitoring.ap-northeast-2.amazonaws.com: CloudWatch agent
+    "repository": "198.18.0.30",  # the Amazon Linux package repository (S3 in the region)
 }
 """Named single hosts, by role."""
 
@@ -38,6 +49,7 @@ POOLS: dict[str, tuple[tuple[str, int, int], ...]] = {
     "threat_actors": (("192.0.2.", 248, 254), ("203.0.113.", 72, 79)),
     "rdp_attackers": (("203.0.113.", 81, 90), ("203.0.113.", 92, 98)),
     "noise_sources": (("192.0.2.", 241, 247), ("203.0.113.", 64, 65), ("203.0.113.", 67, 71)),
+    "health_checkers": (("198.18.1.", 1, 3),),  # Route 53 health checkers in three regions
 }
 """Groups of internet hosts, by role: slices of the documentation blocks that do not overlap."""
 

@@ -487,6 +487,91 @@ def db_queries(ctx: Context, rng) -> list[Flows]:
         retries=3)]
 
 
+# --- the background of a real lab VPC ----------------------------------------------------------
+
+HEARTBEAT_EVERY = 300  # s: SSM Agent reports to Systems Manager (UpdateInstanceInformation)
+METRICS_EVERY = 60  # s: the CloudWatch agent's default metrics_collection_interval
+CHECK_EVERY = 30  # s: a Route 53 health check's default RequestInterval, per health checker
+UPDATE_EVERY = 3600  # s: the package manager refreshes its repository metadata about hourly
+CHANNEL_PIECE = 3600  # s: SSM Agent's control channel is one long connection; one piece an hour
+TLS = 5_000  # IP bytes a short HTTPS call carries each way with its TLS handshake, roughly
+
+
+def _every(ctx: Context, rng, period: int, jitter: int) -> np.ndarray:
+    """Start times of a task that runs every ``period`` seconds from a random phase."""
+    t0 = np.arange(ctx.start + int(rng.integers(0, period)), ctx.end, period, dtype=np.int64)
+    return np.minimum(t0 + rng.integers(0, jitter + 1, len(t0)), ctx.end - 1)
+
+
+def _https_calls(ctx: Context, rng, role: str, host: str, t0, up: int, down: int) -> Flows:
+    """Short HTTPS calls from an instance to an AWS endpoint: ``up``/``down`` payload bytes."""
+    n = len(t0)
+    sent = up + rng.integers(0, up // 4 + 1, n) + TLS // 5
+    received = down + rng.integers(0, down // 4 + 1, n) + TLS
+    fwd_packets, rev_packets = -(-sent // MSS) + 5, -(-received // MSS) + 4
+    return make_flows(
+        "lab_background", role, "internet", SESSION, TCP, src=ctx.ip(role), dst=address(host),
+        t0=t0, dport=443, dur=rng.integers(0, 2, n), fwd_packets=fwd_packets,
+        fwd_bytes=sent + fwd_packets * ACK, rev_packets=rev_packets,
+        rev_bytes=received + rev_packets * ACK, retries=3)
+
+
+def _control_channel(ctx: Context, rng, role: str) -> Flows:
+    """SSM Agent's control channel to ssmmessages: a WebSocket held open, a ping a minute."""
+    t0 = np.arange(ctx.start + int(rng.integers(0, 60)), ctx.end, CHANNEL_PIECE, dtype=np.int64)
+    dur = np.minimum(CHANNEL_PIECE - 1, ctx.end - 1 - t0)
+    pings = dur // 60 + 1
+    return make_flows(
+        "lab_background", role, "internet", SESSION, TCP, src=ctx.ip(role),
+        dst=address("ssmmessages"), t0=t0, dport=443, dur=dur, fwd_packets=2 * pings + 6,
+        fwd_bytes=pings * (2 * ACK + 40) + TLS // 5, rev_packets=2 * pings + 6,
+        rev_bytes=pings * (2 * ACK + 40) + TLS, retries=3)
+
+
+@scenario("lab_background", "a lab VPC's own traffic: SSM and CloudWatch agents and package "
+          "updates (private instance via NAT), Route 53 health checks",
+          # per hour: 24 heartbeats, 120 metric calls, 2 updates and 2 channel pieces (one
+          # window a minute each), 360 health checks; about 4 records per instance call, 2 per
+          # check. Agents run whatever the scale.
+          records=lambda h, s: 1800 * h + 16)
+def lab_background(ctx: Context, rng) -> list[Flows]:
+    """The traffic every lab instance makes on its own, so the lesson's events stand out.
+
+    Both instances run SSM Agent (a heartbeat to Systems Manager about every five minutes and a
+    control channel to ssmmessages held open) and the CloudWatch agent (``PutMetricData`` each
+    ``metrics_collection_interval``, 60 s by default), and refresh their package metadata about
+    hourly (sometimes a full download). The web instance reaches the endpoints through the
+    internet gateway, the private one through the NAT gateway. Three Route 53 health checkers
+    (the fewest regions a health check may use) request the web page every 30 seconds, their
+    default ``RequestInterval`` (Route 53 Developer Guide, "How Amazon Route 53 determines
+    whether a health check is healthy").
+
+    Left out because flow logs do not record it (VPC User Guide, flow-log limitations): DNS
+    queries to the VPC's resolver, the instance metadata service, Amazon Time Sync (chrony on
+    Amazon Linux), DHCP.
+    """
+    out = []
+    for role in ("web", "private"):
+        out.append(_https_calls(ctx, rng, role, "ssm", _every(ctx, rng, HEARTBEAT_EVERY, 5),
+                                up=1_500, down=800))
+        out.append(_https_calls(ctx, rng, role, "monitoring", _every(ctx, rng, METRICS_EVERY, 2),
+                                up=2_500, down=300))
+        updates = _every(ctx, rng, UPDATE_EVERY, 120)
+        full = rng.random(len(updates)) < 0.1  # new metadata: the whole file, not just repomd
+        out.append(_https_calls(ctx, rng, role, "repository", updates, up=600,
+                                down=np.where(full, 18_000_000, 40_000)))
+        out.append(_control_channel(ctx, rng, role))
+    checks = [_every(ctx, rng, CHECK_EVERY, 1) for _ in pool("health_checkers")]
+    t0 = np.concatenate(checks)
+    src = np.repeat(pool("health_checkers"), [len(c) for c in checks])
+    order = np.argsort(t0, kind="stable")
+    out.append(make_flows(
+        "lab_background", "internet", "web", SESSION, TCP, src=src[order], dst=ctx.ip("web"),
+        t0=t0[order], dport=80, dur=0, fwd_packets=5, fwd_bytes=5 * ACK + 120, rev_packets=4,
+        rev_bytes=4 * ACK + 350, retries=3))
+    return out
+
+
 DEFAULT_SCENARIOS: tuple[str, ...] = (
     "web_baseline", "lab_curl", "lab_ping", "lab_ssh", "lab_blocked", "lab_download")
 """What :func:`helpers.traffic.generate` makes without ``scenarios``: lab 2 over the baseline."""
