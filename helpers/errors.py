@@ -28,6 +28,7 @@ __all__ = [
     "InsightsSyntaxError",
     "InsightsWarning",
     "MonitoringError",
+    "NetlabError",
     "ResponseError",
     "TimeValueError",
     "TopologyLookupError",
@@ -241,3 +242,11 @@ class UnknownQuestionError(CourseError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+# --- the live-packet lab ----------------------------------------------------------------------
+
+
+class NetlabError(CourseError, RuntimeError):
+    """The live-packet lab (helpers.netlab) cannot run or was asked for something it refuses:
+    not root, no nftables, an address outside the lab, an unknown host or scenario."""
