@@ -9,6 +9,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 __all__ = [
+    "AwsRetryError",
     "AwsSetupError",
     "CostError",
     "CourseError",
@@ -24,12 +25,14 @@ __all__ = [
     "InsightsFieldWarning",
     "InsightsMissingValueWarning",
     "InsightsPeriodWarning",
+    "InsightsResultLimitWarning",
     "InsightsSourceWarning",
     "InsightsSyntaxError",
     "InsightsWarning",
     "MonitoringError",
     "NetlabError",
     "ResponseError",
+    "SharedNameWarning",
     "TimeValueError",
     "TopologyLookupError",
     "TrafficError",
@@ -45,6 +48,12 @@ class CourseError(Exception):
 
 class AwsSetupError(CourseError, RuntimeError):
     """An AWS resource cannot be set up, found or cleaned up: the message says what to do."""
+
+
+class AwsRetryError(AwsSetupError):
+    """A transient AWS error (IAM propagation, an agent not yet online, a dependency still
+    being deleted) outlasted the course's retries; the message says what was retried and
+    what to do."""
 
 
 class CostError(CourseError, ValueError):
@@ -209,6 +218,11 @@ class FlowLogArgumentError(CourseError, TypeError, ValueError):
 # --- warnings ---------------------------------------------------------------------------------
 
 
+class SharedNameWarning(UserWarning):
+    """A student name's resources were created by someone else's credentials (their ``owner``
+    tag): two people picked the same name in a shared account."""
+
+
 class InsightsWarning(UserWarning):
     """Something in a query that Logs Insights accepts but that probably does not do what
     was meant."""
@@ -220,6 +234,10 @@ class InsightsFieldWarning(InsightsWarning):
 
 class InsightsPeriodWarning(InsightsWarning):
     """A time period above its unit's cap: Insights uses the cap instead (bin(300s) is 60 s)."""
+
+
+class InsightsResultLimitWarning(InsightsWarning):
+    """A Logs Insights result reached the row limit (10,000 by default): rows may be missing."""
 
 
 class InsightsMissingValueWarning(InsightsWarning):

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from moto import mock_aws
 
 from helpers import flowlogs, sample
 from helpers.netlab.system import missing
@@ -25,6 +26,17 @@ def examples():
 @pytest.fixture(scope="session")
 def sample_records():
     return sample.build()
+
+
+@pytest.fixture
+def fake_account(monkeypatch):
+    """A real-AWS-shaped account in moto's in-process mock, for the aws backend's code paths."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # AmazonSSMManagedInstanceCore
+    monkeypatch.delenv("COURSE_ACCOUNT_ID", raising=False)
+    with mock_aws():
+        yield
 
 
 # The live-packet lab (helpers.netlab) needs Linux, root and nftables: where it cannot run, its

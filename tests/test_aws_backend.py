@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from moto import mock_aws
 
 from helpers import aws
 from helpers.errors import AwsSetupError
@@ -18,14 +17,6 @@ def no_credentials(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "missing-config"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-metadata lookups
 
-
-@pytest.fixture
-def fake_account(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # AmazonSSMManagedInstanceCore
-    with mock_aws():
-        yield
 
 
 def test_no_credentials_says_how_to_configure_or_go_offline(no_credentials):
@@ -126,6 +117,10 @@ def test_live_traffic_sends_the_script_with_ssm(fake_account, capsys, monkeypatc
     cloud = aws.connect("aws", student="kim")
     lab = cloud.lab_vpc(create=True)
     sent = {}
+    # The agent has registered (run_command waits for Online before it sends anything).
+    monkeypatch.setattr(cloud.ssm, "describe_instance_information", lambda **kw: {
+        "InstanceInformationList": [{"InstanceId": lab.interface("web").instance_id,
+                                     "PingStatus": "Online"}]})
     monkeypatch.setattr(cloud.ssm, "send_command", lambda **kw: sent.update(kw) or {
         "Command": {"CommandId": "c-1"}})
     monkeypatch.setattr(cloud.ssm, "get_waiter", lambda name: type(

@@ -172,8 +172,10 @@ def test_teardown_keeps_a_bucket_holding_objects_the_course_did_not_write(capsys
     capsys.readouterr()
     removed = cloud.teardown()
     out = capsys.readouterr().out
-    assert "S3 bucket" not in set(removed["resource"])
+    kept = removed[removed["resource"] == "S3 bucket"]
+    assert kept["status"].tolist() == ["left"]  # reported as left, with the reason
     assert "it holds 1 object(s) the course did not write (notes/todo.txt)" in out
+    assert "notes/todo.txt" in kept["reason"].iloc[0]
     assert cloud.bucket_keys(flow_log)  # the flow-log files are still there too
     removed = cloud.teardown(delete_other_objects=True)
     assert list(removed["resource"]) == ["S3 bucket"]

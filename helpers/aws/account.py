@@ -9,17 +9,23 @@ a notebook holds, with one method per course action.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from botocore.exceptions import ClientError
 
 from helpers.aws import emulator
 from helpers.errors import AwsSetupError
 
-__all__ = ["COURSE", "LESSON", "Account", "describe_error"]
+__all__ = ["COURSE", "IDENTITY_TAGS", "INSTRUCTOR", "LESSON", "Account", "describe_error"]
 
 COURSE = "day5-3-network-monitoring"
 LESSON = "day5-3"
+INSTRUCTOR = "instructor"
+"""The ``student`` tag of what an instructor provisions once for a whole class (the shared lab);
+no student may take this name."""
+IDENTITY_TAGS = ("course", "lesson", "student", "class")
+"""The tags that say whose a resource is. ``owner`` (the caller's ARN) and ``expires-at`` are
+recorded too but vary from call to call, so ownership never depends on them."""
 
 
 @dataclass
@@ -33,6 +39,10 @@ class Account:
     clients: dict = field(repr=False)
     # Local backend: the emulator reset this object was made after (see emulator.reset).
     generation: int | None = field(default=None, repr=False)
+    class_name: str | None = None  # the class sharing the account (the ``class`` tag)
+    owner: str | None = field(default=None, repr=False)  # the caller's ARN (``owner`` tag)
+    expires_at: str | None = field(default=None, repr=False)  # ISO 8601 UTC (``expires-at``)
+    instructor: bool = False  # provisions the class's shared lab (student tag "instructor")
 
     # --- clients ----------------------------------------------------------------------------
     def client(self, service: str):
@@ -67,13 +77,29 @@ class Account:
 
     # --- names and tags ---------------------------------------------------------------------
     @property
+    def identity_tags(self) -> dict[str, str]:
+        """The tags that say a resource is this student's (and this class's, in a class).
+
+        :meth:`owns` and :meth:`tag_filters` match exactly these: ``course``, ``lesson``,
+        ``student`` and, when the account is shared by a class, ``class``.
+        """
+        tags = {"course": COURSE, "lesson": LESSON, "student": self.student or "none"}
+        if self.class_name:
+            tags["class"] = self.class_name
+        return tags
+
+    @property
     def tags(self) -> dict[str, str]:
-        """The tags on everything the course creates."""
-        return {"course": COURSE, "lesson": LESSON, "student": self.student or "none"}
+        """The tags on everything the course creates: :attr:`identity_tags`, plus ``owner``
+        (who created it: the caller's ARN) and ``expires-at`` (when a sweep may delete it,
+        ISO 8601 UTC) when known."""
+        extra = {"owner": self.owner, "expires-at": self.expires_at}
+        return {**self.identity_tags, **{k: v for k, v in extra.items() if v}}
 
     def name(self, base: str) -> str:
-        """A resource name with the student's prefix, if any."""
-        return f"{self.student}-{base}" if self.student else base
+        """A resource name with the student's prefix (the class's for the instructor)."""
+        prefix = self.class_name if self.instructor else self.student
+        return f"{prefix}-{base}" if prefix else base
 
     def tag_list(self, name: str | None = None) -> list[dict[str, str]]:
         """The course's tags (and a Name tag) as ``[{"Key": …, "Value": …}]``."""
@@ -81,14 +107,26 @@ class Account:
         return [{"Key": k, "Value": v} for k, v in tags.items()]
 
     def tag_filters(self) -> list[dict]:
-        """EC2 ``Filters`` that match the course's resources (for this student)."""
-        return [{"Name": f"tag:{k}", "Values": [v]} for k, v in self.tags.items()]
+        """EC2 ``Filters`` that match the course's resources (for this student and class)."""
+        return [{"Name": f"tag:{k}", "Values": [v]} for k, v in self.identity_tags.items()]
 
     def owns(self, tags) -> bool:
-        """Whether tags (a dict or a list of Key/Value pairs) mark a resource as the course's."""
+        """Whether tags (a dict or a list of Key/Value pairs) mark a resource as the course's
+        (this student's, in this class): its :attr:`identity_tags` match, whoever the owner."""
         if isinstance(tags, list):
             tags = {t["Key"]: t["Value"] for t in tags}
-        return all(tags.get(k) == v for k, v in self.tags.items())
+        return all(tags.get(k) == v for k, v in self.identity_tags.items())
+
+    def class_lab(self) -> Account:
+        """This account as the class's instructor (same clients): what finds the shared lab.
+
+        Raises:
+            AwsSetupError: not connected as part of a class (no ``class_name``).
+        """
+        if not self.class_name:
+            raise AwsSetupError("only a class shares a lab: connect with class_name=..., e.g. "
+                                "aws.connect('aws', student='kim', class_name='cls-2026-12')")
+        return replace(self, student=INSTRUCTOR, instructor=True)
 
     def say(self, verb: str, what: str) -> None:
         """Report one step in one stable line (no times, no random values)."""

@@ -5,6 +5,10 @@ The adapter behind ``cloud.athena_query``. The table's DDL comes from
 ``helpers.insights.to_sql(query, dialect="athena", table=...)``; results arrive as text and
 are typed back from ``ResultSetMetadata``
 (https://docs.aws.amazon.com/athena/latest/APIReference/API_GetQueryResults.html).
+
+Status is polled with backoff (see :func:`helpers.aws.logs_insights.poll_delays`), and a query
+still running when polling ends badly (an API error, a timeout, Ctrl-C) is stopped with
+``StopQueryExecution``: Athena bills by the data a query scans, finished or not.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
 from helpers.aws.account import Account
+from helpers.aws.logs_insights import poll_delays
 from helpers.errors import InsightsError
 
 __all__ = ["run_athena"]
@@ -35,11 +40,13 @@ def run_athena(cloud: Account, sql: str, database: str, output_location: str, *,
         database: the Glue database holding the table.
         output_location: ``s3://bucket/prefix/`` where Athena writes results.
         workgroup: the Athena workgroup, if not the default.
-        poll: seconds between status checks; timeout: give up (and stop the query) after so
-            many seconds; sleep: the waiting function (tests pass a no-op).
+        poll: seconds before the first status check (later waits grow to 10 s); timeout:
+            give up (and stop the query) after so many seconds; sleep: the waiting function
+            (tests pass a no-op).
 
     Raises:
-        InsightsError: Athena refused, failed, cancelled or timed out, with its reason.
+        InsightsError: Athena refused, failed, cancelled or timed out, with its reason (a
+            query still running is stopped first).
     """
     athena = _client(cloud)
     args = dict(QueryString=sql, QueryExecutionContext={"Database": database},
@@ -48,25 +55,43 @@ def run_athena(cloud: Account, sql: str, database: str, output_location: str, *,
         args["WorkGroup"] = workgroup
     try:
         query_id = athena.start_query_execution(**args)["QueryExecutionId"]
-        waited = 0.0
+    except (ClientError, BotoCoreError) as err:
+        raise InsightsError(f"Athena refused the query: {err}") from err
+    running = True
+    try:
+        waited, delays = 0.0, poll_delays(poll)
         while True:
             status = athena.get_query_execution(QueryExecutionId=query_id)[
                 "QueryExecution"]["Status"]
             state = status["State"]
             if state == "SUCCEEDED":
+                running = False
                 break
             if state in _FAILED:
+                running = False
                 reason = status.get("StateChangeReason", "no reason given")
                 raise InsightsError(f"the Athena query {query_id} ended {state}: {reason}")
             if waited >= timeout:
-                athena.stop_query_execution(QueryExecutionId=query_id)
                 raise InsightsError(f"the Athena query {query_id} was still {state} after "
                                     f"{timeout:g} s; it has been stopped")
-            sleep(poll)
-            waited += poll
+            wait = next(delays)
+            sleep(wait)
+            waited += wait
         return _results(athena, query_id)
     except (ClientError, BotoCoreError) as err:
-        raise InsightsError(f"Athena refused the query: {err}") from err
+        raise InsightsError(f"Athena failed while running the query {query_id}: {err}"
+                            + (". The query has been stopped" if running else "")) from err
+    finally:
+        if running:  # an error, a timeout or KeyboardInterrupt while it runs: stop it
+            _stop(athena, query_id)
+
+
+def _stop(athena, query_id: str) -> None:
+    """``StopQueryExecution``, ignoring the answer that it already ended."""
+    try:
+        athena.stop_query_execution(QueryExecutionId=query_id)
+    except (ClientError, BotoCoreError):
+        pass  # it finished or failed meanwhile; the original error is what matters
 
 
 def _client(cloud: Account):

@@ -52,7 +52,11 @@ def find_all(cloud: Account, kind: str, name: str | None = None) -> list[dict]:
     items = response[spec.items]
     if kind == "instance":
         items = [i for reservation in items for i in reservation["Instances"]]
-    found = [item for item in items if _state(item) not in spec.gone]
+    # The tags are checked here too, not only by the filters: an answer that ignored a
+    # filter (the emulator's DescribeNatGateways does) must not hand over another's resource.
+    found = [item for item in items if _state(item) not in spec.gone
+             and cloud.owns(item.get("Tags", []))
+             and (name is None or _tag(item, "Name") == name)]
     return sorted(found, key=lambda item: item[spec.id_key])
 
 
@@ -60,6 +64,10 @@ def find(cloud: Account, kind: str, name: str) -> str | None:
     """ID of the course's resource of this kind with this Name tag, or None."""
     found = find_all(cloud, kind, name)
     return found[0][KINDS[kind].id_key] if found else None
+
+
+def _tag(item: dict, key: str) -> str | None:
+    return next((t["Value"] for t in item.get("Tags", []) if t["Key"] == key), None)
 
 
 def _state(item: dict) -> str | None:

@@ -18,7 +18,8 @@ import boto3
 import time_machine
 from moto.server import ThreadedMotoServer
 
-__all__ = ["ACCOUNT_ID", "CREDENTIALS", "endpoint", "generation", "lesson_clock", "reset"]
+__all__ = ["ACCOUNT_ID", "CREDENTIALS", "endpoint", "generation", "honour_tag_filters",
+           "lesson_clock", "reset"]
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -67,6 +68,36 @@ def reset(seed: int = 0) -> int:
             pass
     _generation += 1
     return _generation
+
+
+def honour_tag_filters(ec2) -> None:
+    """Make an EC2 client of the emulator apply ``tag:<key>`` filters to NAT gateways.
+
+    AWS's ``DescribeNatGateways`` takes ``tag:<key>`` filters
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeNatGateways.html);
+    the emulator ignores them and answers every NAT gateway of the Region, so a student's
+    look-up by tags would find the class's or another student's. The client keeps the
+    filters of each request and drops, from the answer, the gateways whose tags do not match.
+    """
+    def keep_filters(params, context, **_):
+        filters = params.get("Filters", params.get("Filter", []))  # botocore aliases them
+        context["course_tag_filters"] = {
+            f["Name"][4:]: set(f.get("Values", [])) for f in filters
+            if f.get("Name", "").startswith("tag:")}
+
+    def apply_filters(parsed, context, **_):
+        wanted = context.get("course_tag_filters")
+        if not wanted or "NatGateways" not in parsed:
+            return
+        parsed["NatGateways"] = [
+            n for n in parsed["NatGateways"]
+            if all({t["Key"]: t["Value"] for t in n.get("Tags", [])}.get(k) in values
+                   for k, values in wanted.items())]
+
+    ec2.meta.events.register("provide-client-params.ec2.DescribeNatGateways", keep_filters,
+                             unique_id="course-nat-tag-filters-in")
+    ec2.meta.events.register("after-call.ec2.DescribeNatGateways", apply_filters,
+                             unique_id="course-nat-tag-filters-out")
 
 
 def generation() -> int:

@@ -1,7 +1,10 @@
 """Flow-log set-up (lesson 실습 1 and 3): log group, IAM role, S3 bucket, the flow logs.
 
 Each step finds what the course already created before creating anything, so a set-up cell
-can run twice. The emulator drops a flow log's ``DestinationOptions`` (file format, Hive
+can run twice, and completes what an interrupted run left half made (a role without its
+policy, a bucket without its tags). A new role is retried while IAM propagates it
+(:data:`helpers.aws.retry.FLOW_LOG_ROLE`), and every flow log's delivery status is checked
+after it is created. The emulator drops a flow log's ``DestinationOptions`` (file format, Hive
 prefixes, hourly partitions); the course keeps them in a tag on the flow log, so offline
 delivery honours them and a later session reads them back.
 """
@@ -16,8 +19,9 @@ from dataclasses import replace
 from botocore.exceptions import ClientError
 
 from helpers import flowlogs
-from helpers.aws import policies
+from helpers.aws import policies, retry
 from helpers.aws.account import Account, describe_error
+from helpers.aws.steps import Steps
 from helpers.errors import AwsSetupError, FlowLogFormatError
 from helpers.flowlogs.delivery import RESOURCE_TYPES, FlowLog
 from helpers.reference import CWL_RETENTION_DAYS
@@ -25,6 +29,8 @@ from helpers.reference import CWL_RETENTION_DAYS
 __all__ = [
     "LOG_GROUP",
     "ROLE",
+    "bucket_policy",
+    "check_delivery",
     "course_flow_logs",
     "create_flow_log",
     "ensure_bucket",
@@ -98,36 +104,103 @@ def ensure_log_group(cloud: Account, name: str | None = None,
     return name
 
 
+ROLE_POLICY = "flow-logs-publish"
+
+
 def ensure_role(cloud: Account) -> str:
     """The flow-log role's ARN: trust for vpc-flow-logs.amazonaws.com, five logs: actions
-    on the course's log groups (names starting with :func:`log_group_name`)."""
-    name = cloud.name(ROLE)
+    on the course's log groups (names starting with :func:`log_group_name`).
+
+    Repairs a half-made role: a rerun after a set-up that stopped between ``CreateRole`` and
+    ``PutRolePolicy`` adds the missing (or changed) policy and says "repaired", and a ``CreateRole``
+    that answers ``EntityAlreadyExists`` (another run, or IAM's eventual consistency, made
+    it meanwhile) goes on with the role that exists, if it is the course's.
+
+    Raises:
+        AwsSetupError: a role of that name that the course did not create (left alone).
+    """
+    iam, name = cloud.iam, cloud.name(ROLE)
+    wait = retry.sleeper(cloud)
     try:
-        arn = cloud.iam.get_role(RoleName=name)["Role"]["Arn"]
-        tags = cloud.iam.list_role_tags(RoleName=name)["Tags"]
-        if not cloud.owns(tags):
-            raise AwsSetupError(f"IAM role {name!r} exists but was not created by the course; "
-                                "the course will not change it. Use connect(student=...) for "
-                                "a prefixed name.")
-        cloud.say("exists", f"IAM role {name}")
-    except cloud.iam.exceptions.NoSuchEntityException:
-        arn = cloud.iam.create_role(
-            RoleName=name, Description="Lets VPC Flow Logs publish to the course's log group",
-            AssumeRolePolicyDocument=json.dumps(policies.trust_policy(cloud.account_id,
-                                                                      cloud.region)),
-            Tags=[{"Key": k, "Value": v} for k, v in cloud.tags.items()])["Role"]["Arn"]
-        cloud.say("created", f"IAM role {name}")
-    cloud.iam.put_role_policy(
-        RoleName=name, PolicyName="flow-logs-publish",
-        PolicyDocument=json.dumps(policies.role_policy(cloud.account_id, cloud.region,
-                                                       log_group_name(cloud))))
+        arn = _own_role(cloud, name)
+        verb = "exists"
+    except iam.exceptions.NoSuchEntityException:
+        try:
+            arn = iam.create_role(
+                RoleName=name,
+                Description="Lets VPC Flow Logs publish to the course's log group",
+                AssumeRolePolicyDocument=json.dumps(policies.trust_policy(cloud.account_id,
+                                                                          cloud.region)),
+                Tags=[{"Key": k, "Value": v} for k, v in cloud.tags.items()])["Role"]["Arn"]
+            verb = "created"
+        except iam.exceptions.EntityAlreadyExistsException:
+            # Made meanwhile; IAM may not show it for a moment (eventual consistency).
+            arn = retry.call(_own_role, cloud, name, retry_on=("NoSuchEntity",),
+                             what=f"read the IAM role {name}", sleep=wait)
+            verb = "exists"
+    document = json.dumps(policies.role_policy(cloud.account_id, cloud.region,
+                                               log_group_name(cloud)))
+    # An existing role is read first and written only when its policy is missing or
+    # different; a new one is written at once (the same number of calls as a plain put, which
+    # keeps the emulator's seeded IDs, and so the saved notebooks, unchanged).
+    if verb == "exists" and _policy_of(iam, name, ROLE_POLICY) != json.loads(document):
+        verb = "repaired"
+    if verb != "exists":
+        # A role just created can be NoSuchEntity for PutRolePolicy for a moment.
+        retry.call(iam.put_role_policy, retry_on=("NoSuchEntity",),
+                   what=f"add the policy {ROLE_POLICY} to the IAM role {name}", sleep=wait,
+                   RoleName=name, PolicyName=ROLE_POLICY, PolicyDocument=document)
+    cloud.say(verb, f"IAM role {name}" + (f" (restored its policy {ROLE_POLICY})"
+                                         if verb == "repaired" else ""))
     return arn
 
 
-def ensure_bucket(cloud: Account, suffix: str | None = None) -> str:
-    """The S3 bucket ``saa-study-flowlogs-<suffix>`` with the log-delivery bucket policy."""
-    parts = [BUCKET] + ([cloud.student] if cloud.student else []) + [suffix or cloud.account_id]
-    name = check_bucket("-".join(map(str, parts)).lower(), "suffix")
+def _own_role(cloud: Account, name: str) -> str:
+    """The ARN of the role ``name`` if it is the course's; NoSuchEntity if it is missing."""
+    arn = cloud.iam.get_role(RoleName=name)["Role"]["Arn"]
+    if not cloud.owns(cloud.iam.list_role_tags(RoleName=name)["Tags"]):
+        raise AwsSetupError(f"IAM role {name!r} exists but was not created by the course; "
+                            "the course will not change it. Use connect(student=...) for "
+                            "a prefixed name.")
+    return arn
+
+
+def _policy_of(iam, role: str, policy: str) -> dict | None:
+    """The role's inline policy as a dict, or None when it has none of that name."""
+    try:
+        return _document(iam.get_role_policy(RoleName=role, PolicyName=policy)[
+            "PolicyDocument"])
+    except iam.exceptions.NoSuchEntityException:
+        return None
+
+
+def bucket_prefix(cloud: Account) -> str:
+    """The start of every bucket name of this student: ``saa-study-flowlogs-[<student>-]``."""
+    return "-".join([BUCKET] + ([cloud.student] if cloud.student else [])) + "-"
+
+
+def ensure_bucket(cloud: Account, suffix: str | None = None, *, report: str = "steps") -> str:
+    """The S3 bucket ``saa-study-flowlogs-<suffix>`` with the log-delivery bucket policy.
+
+    A new bucket is tagged in the ``CreateBucket`` request itself
+    (``CreateBucketConfiguration.Tags``, which needs ``s3:TagResource``:
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html) and with
+    ``PutBucketTagging`` right after, which is where ``GetBucketTagging`` (and the emulator,
+    which ignores tags in CreateBucket) reads them. If tagging fails the new bucket is deleted
+    before the error is raised, so no untagged bucket is left that teardown would not find.
+
+    Args:
+        report: ``"steps"`` (every step, the default), ``"summary"`` (one line) or ``"none"``.
+    """
+    with Steps(cloud, report) as steps:
+        name = _ensure_bucket(cloud, suffix)
+    steps.summary(f"S3 bucket {name}")
+    return name
+
+
+def _ensure_bucket(cloud: Account, suffix: str | None) -> str:
+    name = check_bucket(f"{bucket_prefix(cloud)}{suffix or cloud.account_id}".lower(),
+                        "suffix")
     try:
         tags = cloud.s3.get_bucket_tagging(Bucket=name)["TagSet"]
         if not cloud.owns(tags):
@@ -140,17 +213,78 @@ def ensure_bucket(cloud: Account, suffix: str | None = None) -> str:
         if code == "NoSuchTagSet":
             raise AwsSetupError(f"bucket {name!r} exists but was not created by the course; "
                                 "pass another suffix") from err
-        cloud.s3.create_bucket(Bucket=name, CreateBucketConfiguration={
-            "LocationConstraint": cloud.region})
-        cloud.s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [
-            {"Key": k, "Value": v} for k, v in cloud.tags.items()]})
+        _create_tagged_bucket(cloud, name)
         cloud.say("created", f"S3 bucket {name}")
     cloud.s3.put_bucket_policy(Bucket=name, Policy=json.dumps(
         policies.bucket_policy(name, cloud.account_id, cloud.region)))
     return name
 
 
-def create_flow_log(cloud: Account, resource_id: str, *, destination: str = "cloud-watch-logs",
+def _create_tagged_bucket(cloud: Account, name: str) -> None:
+    """Create the bucket with the course's tags; delete it again if they cannot be set."""
+    tags = [{"Key": k, "Value": v} for k, v in cloud.tags.items()]
+    config = {"LocationConstraint": cloud.region, "Tags": tags}
+    try:
+        cloud.s3.create_bucket(Bucket=name, CreateBucketConfiguration=config)
+    except ClientError as err:
+        if retry.error_code(err) not in ("AccessDenied", "InvalidArgument",
+                                         "MalformedXML"):
+            raise AwsSetupError(f"cannot create bucket {name!r}: {describe_error(err)}"
+                                ) from err
+        # No s3:TagResource (or an S3 without tags in CreateBucket): tag right after.
+        config.pop("Tags")
+        try:
+            cloud.s3.create_bucket(Bucket=name, CreateBucketConfiguration=config)
+        except ClientError as again:
+            raise AwsSetupError(f"cannot create bucket {name!r}: {describe_error(again)}"
+                                ) from again
+    try:
+        cloud.s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tags})
+    except ClientError as err:
+        try:
+            cloud.s3.delete_bucket(Bucket=name)
+            fate = "it has been deleted again, so nothing untagged is left behind"
+        except ClientError as cleanup:
+            fate = (f"and deleting it failed too ({describe_error(cleanup)}): delete it "
+                    "yourself in the S3 console")
+        raise AwsSetupError(f"bucket {name!r} was created but could not be tagged "
+                            f"({describe_error(err)}); {fate}. Check that you may "
+                            "s3:PutBucketTagging, then run the cell again") from err
+
+
+def bucket_policy(cloud: Account, bucket: str) -> dict:
+    """The bucket policy S3 holds for ``bucket`` (``GetBucketPolicy``), as a dict.
+
+    This is what S3 enforces, read back, unlike :func:`helpers.aws.policies.bucket_policy`,
+    which is what the course writes.
+
+    Raises:
+        AwsSetupError: no such bucket, or it has no bucket policy.
+    """
+    check_bucket(bucket)
+    try:
+        text = cloud.s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    except ClientError as err:
+        if retry.error_code(err) == "NoSuchBucketPolicy":
+            raise AwsSetupError(f"bucket {bucket!r} has no bucket policy: the log-delivery "
+                                "policy is added by cloud.ensure_bucket() or "
+                                "cloud.create_flow_log(..., destination='s3')") from err
+        raise AwsSetupError(f"cannot read the policy of bucket {bucket!r}: "
+                            f"{describe_error(err)}") from err
+    return json.loads(text)
+
+
+def create_flow_log(cloud: Account, resource_id: str, *, report: str = "steps",
+                    **options) -> FlowLog:
+    """Create a flow log (see :func:`_create_flow_log` for the options), reporting every step
+    (``report="steps"``, the default), one line (``"summary"``) or nothing (``"none"``)."""
+    with Steps(cloud, report) as steps:
+        flow_log = _create_flow_log(cloud, resource_id, **options)
+    steps.summary(f"flow log {flow_log.flow_log_id} ({_describe(flow_log)})")
+    return flow_log
+
+
+def _create_flow_log(cloud: Account, resource_id: str, *, destination: str = "cloud-watch-logs",
                     traffic_type: str = "ALL", resource_type: str | None = None,
                     log_format: str | None = None, file_format: str = "plain-text",
                     hive_compatible: bool = False, per_hour: bool = False,
@@ -168,6 +302,10 @@ def create_flow_log(cloud: Account, resource_id: str, *, destination: str = "clo
         log_format: a custom ``${field} ...`` format; None is AWS's default format.
         file_format, hive_compatible, per_hour: S3 only (``DestinationOptions``).
         max_aggregation_interval: 600 (default) or 60 seconds.
+
+    A role IAM has not propagated yet ("Unable to assume given IAM role") is retried with
+    backoff; after creation the flow log's ``DeliverLogsStatus`` is checked (see
+    :func:`check_delivery`).
     """
     if not isinstance(resource_id, str):
         raise AwsSetupError(f"resource_id must be a VPC, subnet or interface ID (text), not "
@@ -208,23 +346,74 @@ def create_flow_log(cloud: Account, resource_id: str, *, destination: str = "clo
                      file_format, hive_compatible, per_hour, max_aggregation_interval)
     for existing in course_flow_logs(cloud):
         if _same(existing, wanted):
+            check_delivery(cloud, existing)
             cloud.say("exists", f"flow log {existing.flow_log_id} ({_describe(existing)})")
             return existing
     name = cloud.name(f"flowlog-{resource_id}-{destination}-{traffic_type.lower()}")
     tags = cloud.tag_list(name) + [{"Key": OPTIONS_TAG, "Value": json.dumps(options)}]
     request["TagSpecifications"] = [{"ResourceType": "vpc-flow-log", "Tags": tags}]
     try:
-        response = cloud.ec2.create_flow_logs(**request)
+        response = retry.call(
+            _create_flow_logs, cloud, request, **retry.FLOW_LOG_ROLE,
+            what=f"create the flow log on {resource_id}", sleep=retry.sleeper(cloud),
+            hint="IAM has not made the new flow-log role usable yet: wait a minute and run "
+                 "the cell again (the role is kept). If it persists, compare "
+                 "cloud.role_policies() with the course's trust policy")
     except ClientError as err:
         raise AwsSetupError(f"flow log on {resource_id} was not created: "
                             f"{describe_error(err)}") from err
-    if response.get("Unsuccessful"):
-        problem = response["Unsuccessful"][0]["Error"]
-        raise AwsSetupError(f"flow log on {resource_id} was not created: "
-                            f"{problem.get('Code')}: {problem.get('Message')}")
     flow_log = replace(wanted, flow_log_id=response["FlowLogIds"][0])
+    check_delivery(cloud, flow_log)
     cloud.say("created", f"flow log {flow_log.flow_log_id} ({_describe(flow_log)})")
     return flow_log
+
+
+def _create_flow_logs(cloud: Account, request: dict) -> dict:
+    """``CreateFlowLogs``; a refusal listed under ``Unsuccessful`` is raised as the same
+    ClientError the call itself would raise, so the retry layer sees both alike."""
+    response = cloud.ec2.create_flow_logs(**request)
+    if response.get("Unsuccessful"):
+        problem = response["Unsuccessful"][0].get("Error", {})
+        raise ClientError({"Error": {"Code": problem.get("Code", "Unsuccessful"),
+                                     "Message": problem.get("Message", "")}},
+                          "CreateFlowLogs")
+    return response
+
+
+_DELIVERY_HELP = {
+    "Access error": "the flow-log role may not write to the destination: compare "
+                    "cloud.role_policies() with the course's policies (trust for "
+                    "vpc-flow-logs.amazonaws.com, the five logs: actions), or for S3 "
+                    "cloud.bucket_policy(bucket)",
+    "Rate limited": "CloudWatch Logs is throttling this account or it has reached its "
+                    "log-group quota: delete unused log groups or ask your instructor",
+    "Unknown error": "an internal AWS error: delete the flow log and create it again",
+}
+
+
+def check_delivery(cloud: Account, flow_log: FlowLog) -> None:
+    """Raise if ``DescribeFlowLogs`` reports the flow log's delivery as ``FAILED``.
+
+    ``DeliverLogsStatus`` is ``SUCCESS`` or ``FAILED``; ``DeliverLogsErrorMessage`` says
+    why: ``Rate limited``, ``Access error`` or ``Unknown error``
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_FlowLog.html). A new flow
+    log that cannot deliver shows no error at creation, only here and as an empty log group.
+    The emulator delivers nothing itself (the course does, offline), so there is nothing to
+    check on the local backend.
+
+    Raises:
+        AwsSetupError: delivery failed, with AWS's reason and what to do about it.
+    """
+    if cloud.backend != "aws":
+        return
+    found = cloud.ec2.describe_flow_logs(FlowLogIds=[flow_log.flow_log_id])["FlowLogs"]
+    if not found or found[0].get("DeliverLogsStatus", "SUCCESS") != "FAILED":
+        return
+    reason = found[0].get("DeliverLogsErrorMessage") or "no reason given"
+    advice = next((text for key, text in _DELIVERY_HELP.items() if key in reason),
+                  "see the flow log in the VPC console")
+    raise AwsSetupError(f"flow log {flow_log.flow_log_id} ({_describe(flow_log)}) exists but "
+                        f"AWS reports its delivery FAILED: {reason}. What to do: {advice}")
 
 
 def describe_flow_log(cloud: Account, flow_log: FlowLog) -> dict:

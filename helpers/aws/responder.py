@@ -32,7 +32,6 @@ import io
 import json
 import os
 import sys
-import time
 import uuid
 import zipfile
 from contextlib import contextmanager
@@ -43,7 +42,7 @@ from types import SimpleNamespace
 from botocore.exceptions import ClientError
 
 from helpers import respond, times
-from helpers.aws import cloudwatch, emulator
+from helpers.aws import cloudwatch, emulator, retry
 from helpers.aws.account import Account, describe_error
 from helpers.errors import AwsSetupError
 from helpers.monitoring.evaluate import REGION_NAMES, AlarmTimeline
@@ -331,21 +330,22 @@ def _ensure_function(cloud: Account, names, role_arn: str, data: bytes,
 
 
 def _create_function(cloud: Account, lam, names, role_arn, data, variables) -> str:
-    # A new role takes a few seconds to reach Lambda: retry while it "cannot be assumed".
-    for attempt in range(12):
-        try:
-            arn = lam.create_function(
-                FunctionName=names.function, Runtime=RUNTIME, Role=role_arn, Handler=HANDLER,
-                Code={"ZipFile": data}, Timeout=30, MemorySize=128,
-                Description="Denies attackers in a network ACL (course day 5-3)",
-                Environment={"Variables": variables}, Tags=cloud.tags,
-            )["FunctionArn"]
-            break
-        except ClientError as err:
-            if cloud.backend != "aws" or attempt == 11 or "assumed" not in str(err):
-                raise AwsSetupError(f"cannot create the function {names.function}: "
-                                    f"{describe_error(err)}") from err
-            time.sleep(5)
+    # A new role takes a few seconds to reach Lambda: CreateFunction answers
+    # InvalidParameterValueException "The role defined for the function cannot be assumed by
+    # Lambda" meanwhile (IAM eventual consistency); the course's retry layer waits it out.
+    try:
+        arn = retry.call(
+            lam.create_function, retry_on=("InvalidParameterValueException",),
+            message="cannot be assumed", what=f"create the function {names.function}",
+            attempts=12, base_delay=2.0, max_delay=10.0, sleep=retry.sleeper(cloud),
+            FunctionName=names.function, Runtime=RUNTIME, Role=role_arn, Handler=HANDLER,
+            Code={"ZipFile": data}, Timeout=30, MemorySize=128,
+            Description="Denies attackers in a network ACL (course day 5-3)",
+            Environment={"Variables": variables}, Tags=cloud.tags,
+        )["FunctionArn"]
+    except ClientError as err:
+        raise AwsSetupError(f"cannot create the function {names.function}: "
+                            f"{describe_error(err)}") from err
     _wait(cloud, lam, "function_active_v2", names.function)
     return arn
 

@@ -3,11 +3,14 @@
 On the local backend :func:`deliver` does what the flow-log service would do: for every flow
 log the course defined, the records it captures go to its log group (one stream per interface)
 or its bucket. On the aws backend the service delivers by itself, so :func:`deliver` only says
-so. :func:`read_flow_logs` works the same on both backends.
+so. :func:`read_flow_logs` works the same on both backends; :func:`log_events` shows one
+stream's events as CloudWatch Logs holds them, and :func:`insights_records` adds each record's
+stored text (``@message``) for offline Logs Insights queries.
 """
 
 from __future__ import annotations
 
+import difflib
 import shutil
 
 import pandas as pd
@@ -23,12 +26,17 @@ from helpers.flowlogs.delivery import FlowLog
 from helpers.frames import require_columns
 from helpers.paths import ROOT
 
-__all__ = ["CACHE", "bucket_keys", "deliver", "log_streams", "read_flow_logs"]
+__all__ = ["CACHE", "MESSAGE", "bucket_keys", "deliver", "insights_records", "log_events",
+           "log_streams", "read_flow_logs"]
 
 CACHE = ROOT / "course-work" / "s3-cache"
 DELIVERY_DELAY = 300  # seconds after a record's end: about when CloudWatch Logs has it
 PROGRESS_ABOVE = 200  # PutLogEvents calls; fewer run without a progress bar
 
+
+EVENT_LIMIT = 10_000  # GetLogEvents returns at most 10,000 events (1 MB) per page
+MESSAGE = "message"
+"""The column :func:`insights_records` adds: the record's text as delivered (``@message``)."""
 
 REPORT = ["flow_log", "destination", "captured", "accepted", "rejected", "containers"]
 NEEDED = ("interface_id", "start", "end", "action")
@@ -163,21 +171,109 @@ def _streams(cloud: Account, log_group: str) -> set[str]:
     return names
 
 
+def _events(logs, log_group: str, stream: str, limit: int | None = None):
+    """The stream's events, oldest first, page after page (``GetLogEvents``).
+
+    The end is the page whose ``nextForwardToken`` is the token just sent: "If you have
+    reached the end of the stream, it returns the same token you passed in"
+    (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_GetLogEvents.html).
+    An empty page is *not* the end: CloudWatch Logs may return one in the middle of a stream
+    (a page covers a span of time, and a quiet span has no events).
+    """
+    token, seen = None, 0
+    while True:
+        args = dict(logGroupName=log_group, logStreamName=stream, startFromHead=True)
+        if limit is not None:
+            args["limit"] = min(EVENT_LIMIT, limit - seen)
+        if token:
+            args["nextToken"] = token
+        page = logs.get_log_events(**args)
+        for event in page["events"]:
+            yield event
+            seen += 1
+            if limit is not None and seen >= limit:
+                return
+        following = page.get("nextForwardToken")
+        if following is None or following == token:
+            return
+        token = following
+
+
+def _messages(cloud: Account, log_group: str) -> list[str]:
+    return [event["message"] for stream in sorted(_streams(cloud, log_group))
+            for event in _events(cloud.logs, log_group, stream)]
+
+
 def _from_log_group(cloud: Account, flow_log: FlowLog) -> pd.DataFrame:
-    messages = []
-    for stream in sorted(_streams(cloud, flow_log.log_group)):
-        token = None
-        while True:
-            args = dict(logGroupName=flow_log.log_group, logStreamName=stream,
-                        startFromHead=True)
-            if token:
-                args["nextToken"] = token
-            page = cloud.logs.get_log_events(**args)
-            messages += [e["message"] for e in page["events"]]
-            if page.get("nextForwardToken") in (None, token) or not page["events"]:
-                break
-            token = page["nextForwardToken"]
-    return flowlogs.parse_lines(messages, flow_log.log_format)
+    return flowlogs.parse_lines(_messages(cloud, flow_log.log_group), flow_log.log_format)
+
+
+def log_events(cloud: Account, flow_log: FlowLog, stream: str, *, limit: int | None = 20
+               ) -> pd.DataFrame:
+    """One log stream's events as CloudWatch Logs holds them (a console-like view).
+
+    Args:
+        flow_log: a flow log that delivers to CloudWatch Logs.
+        stream: the log stream (one per network interface: its ``eni-…`` ID).
+        limit: at most this many events, oldest first (None: all of them).
+
+    Returns:
+        One row per event: ``timestamp`` and ``ingestionTime`` (UTC; CloudWatch Logs keeps
+        epoch milliseconds) and ``message`` (the flow-log record's text, unparsed). Offline,
+        ``ingestionTime`` is when :func:`deliver` ran on the simulated lesson clock (about
+        five minutes after the records' end), which ticks: its milliseconds differ from run
+        to run, so a saved notebook output should leave that column out or round it.
+
+    Raises:
+        AwsSetupError: not a CloudWatch Logs flow log, a bad limit, or an unknown stream
+            (the message lists the streams there are).
+    """
+    _check_flow_log(flow_log, "cloud-watch-logs")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
+                              or limit < 1):
+        raise AwsSetupError(f"limit must be a whole number ≥ 1 (or None for every event), "
+                            f"not {limit!r}")
+    streams = log_streams(cloud, flow_log)
+    if stream not in streams:
+        close = difflib.get_close_matches(str(stream), streams, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        shown = ", ".join(streams) if streams else "none yet (deliver records first)"
+        raise AwsSetupError(f"log group {flow_log.log_group} has no log stream {stream!r}."
+                            f"{hint} Its streams: {shown}")
+    events = _guarded(flow_log, lambda: list(_events(cloud.logs, flow_log.log_group, stream,
+                                                     limit)))
+    frame = pd.DataFrame({
+        "timestamp": [e["timestamp"] for e in events],
+        "ingestionTime": [e.get("ingestionTime") for e in events],
+        "message": [e["message"] for e in events]})
+    for column in ("timestamp", "ingestionTime"):
+        frame[column] = pd.to_datetime(frame[column].astype("Int64"), unit="ms", utc=True)
+    return frame
+
+
+def insights_records(cloud: Account, flow_log: FlowLog) -> pd.DataFrame:
+    """The records of :func:`read_flow_logs`, plus a ``message`` column: each record's text
+    as delivered, which offline Logs Insights queries see as ``@message``.
+
+    CloudWatch Logs keeps the text the flow-log service wrote, in the flow log's own format
+    (a custom format's fields in its order), so ``parse @message "..."`` splits it as it
+    would on AWS. For an S3 flow log the records are written back as text in its format.
+    """
+    _check_flow_log(flow_log)
+    if flow_log.destination_type == "cloud-watch-logs":
+        def read():
+            messages = _messages(cloud, flow_log.log_group)
+            records = flowlogs.parse_lines(messages, flow_log.log_format)
+            if len(records) == len(messages):
+                records[MESSAGE] = pd.array(messages, dtype=pd.StringDtype("pyarrow"))
+            return records
+        records = _guarded(flow_log, read)
+    else:
+        records = read_flow_logs(cloud, flow_log)
+    if MESSAGE not in records.columns and len(records):
+        lines = flowlogs.format_lines(records, flow_log.log_format)
+        records[MESSAGE] = pd.array(lines.to_pylist(), dtype=pd.StringDtype("pyarrow"))
+    return records
 
 
 # --- S3 ---------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 For default-format flow logs, Logs Insights discovers ``version, accountId, interfaceId,
 srcAddr, dstAddr, srcPort, dstPort, protocol, packets, bytes, startTime, endTime, action,
 logStatus`` plus the generated fields ``@timestamp`` (the record's start time),
-``@message`` (the record's text), ``@logStream`` (one stream per interface, named by its ID),
+``@message`` (the record's text: a ``message`` column when the data has one, as read back from
+CloudWatch Logs, else rebuilt from the default-format fields), ``@logStream`` (one stream per
+interface, named by its ID),
 ``@log`` (``account-id:log-group``) and ``@ingestionTime``
 (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_AnalyzeLogData-discoverable-fields.html).
 The names come from the field registry (:data:`helpers.flowlogs.FIELDS`, ``insights_name``);
@@ -34,6 +36,7 @@ SYSTEM_FIELDS = ("@timestamp", "@message", "@logStream", "@log", "@ingestionTime
 has a ``log_group`` / ``ingestion_time`` column or ``log_group=`` is given)."""
 
 LOG_GROUP_COLUMN = "log_group"
+MESSAGE_COLUMN = "message"  # the record's text as delivered (CloudWatch Logs keeps it as is)
 INGESTION_COLUMN = "ingestion_time"  # epoch milliseconds, as CloudWatch Logs reports it
 
 # Value kinds the compiler tracks to coerce operands the way Insights' loose typing does.
@@ -86,7 +89,9 @@ def discovered(columns, *, log_group: str | None = None
         scope["@timestamp"] = Column(from_millis(ts_ms), TIME)
     message = [f.replace("-", "_") for f in parse_format(DEFAULT_FORMAT)
                if f.replace("-", "_") in have]
-    if message:
+    if MESSAGE_COLUMN in have:  # the stored text: a custom format's fields in its own order
+        scope["@message"] = Column(quoted(MESSAGE_COLUMN), STRING)
+    elif message:
         scope["@message"] = Column(_message(message), STRING)
     if "interface_id" in have:
         scope["@logStream"] = Column(quoted("interface_id"), STRING)
