@@ -629,10 +629,12 @@ def test_the_private_instances_agents_reach_aws_through_the_nat_gateway(backgrou
 
 
 def test_health_checks_reach_the_web_page_every_30_seconds_from_each_checker(background):
-    checks = background[(background.dstport == 80) & (background.action == "ACCEPT")]
+    ok = background[background.log_status == "OK"]
+    checks = ok[(ok.dstport == 80) & (ok.action == "ACCEPT")]
     per_checker = checks.groupby("srcaddr").size()
     assert list(per_checker.index) == ["198.18.1.1", "198.18.1.2", "198.18.1.3"]
-    assert per_checker.between(3 * 3600 // 30 - 1, 3 * 3600 // 30 + 1).all()
+    # a check every 30 s for 3 hours, less the two of a minute a SKIPDATA window may take
+    assert per_checker.between(3 * 3600 // 30 - 3, 3 * 3600 // 30 + 1).all()
 
 
 def test_the_background_keeps_the_nat_gateway_busy_every_minute(background):

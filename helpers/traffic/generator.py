@@ -47,7 +47,8 @@ LABELS: tuple[str, ...] = (*SCENARIOS, "nodata", "skipdata")
 AGGREGATION_INTERVALS = (60, 600)  # MaxAggregationInterval, in seconds
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _OK, _NODATA, _SKIPDATA = 0, 1, 2
-_SKIPDATA_EVERY = 12 * 3600  # about one SKIPDATA window per 12 hours of web traffic
+_SKIPDATA_EVERY = 12 * 3600  # about one SKIPDATA window per 12 hours of everyday traffic
+_EVERYDAY = ("web_baseline", "lab_background")  # traffic whose records SKIPDATA may take
 _STRING = pa.large_string()
 _LAST_SECOND = int(pd.Timestamp.max.timestamp())  # 2262-04-11T23:47:16Z, pandas' last time
 
@@ -317,9 +318,10 @@ def _status_records(records, ctx: Context, window: int, rng):
     """Choose the SKIPDATA windows and make the NODATA/SKIPDATA records.
 
     Every interface gets a NODATA record for each window in which it saw no traffic. About
-    once every 12 hours of web-baseline-only windows, one window of one interface becomes
-    SKIPDATA: its records are lost, as when AWS exceeds internal capacity. Windows holding
-    other scenarios' records are never chosen, so the lessons' events stay complete.
+    once every 12 hours of windows holding only everyday traffic (the web baseline and the
+    lab's background), one window of one interface becomes SKIPDATA: its records are lost, as
+    when AWS exceeds internal capacity. Windows holding other scenarios' records are never
+    chosen, so the lessons' events stay complete.
 
     Returns:
         ``keep`` (a mask of the records that survive, or None for all) and the status records.
@@ -329,8 +331,8 @@ def _status_records(records, ctx: Context, window: int, rng):
     cells = n_windows * n_eni
     cell = (records["start"] - ctx.start) // window * n_eni + records["eni"]
     busy = np.bincount(cell, minlength=cells) > 0
-    baseline = LABELS.index("web_baseline")
-    other = np.bincount(cell, weights=records["scenario"] != baseline, minlength=cells) > 0
+    everyday = np.isin(records["scenario"], [LABELS.index(n) for n in _EVERYDAY])
+    other = np.bincount(cell, weights=~everyday, minlength=cells) > 0
     eligible = np.flatnonzero(busy & ~other)
     skip = np.empty(0, dtype=np.int64)
     keep = None
