@@ -7,6 +7,7 @@ them.
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from datetime import datetime, timedelta, timezone
@@ -257,3 +258,67 @@ def test_a_name_someone_else_already_uses_is_flagged(fake_account, capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         aws.connect("aws", student="kim")  # the caller's own: no warning
+
+
+# --- dashboards: tagged on AWS, so a look-alike is neither overwritten nor deleted -------------
+
+
+@pytest.fixture
+def dashboard_tags(monkeypatch):
+    """CloudWatch's dashboard tags, which moto does not keep: a dict by ARN behind the client."""
+    store: dict[str, list] = {}
+
+    def patch(cloud):
+        cw = cloud.cloudwatch
+        real = cw.list_tags_for_resource
+        monkeypatch.setattr(cw, "tag_resource", lambda ResourceARN, Tags: store.update(
+            {ResourceARN: Tags}))
+        monkeypatch.setattr(cw, "list_tags_for_resource", lambda ResourceARN: (
+            {"Tags": store.get(ResourceARN, [])} if ":dashboard/" in ResourceARN
+            else real(ResourceARN=ResourceARN)))
+        return store
+
+    return patch
+
+
+def test_a_new_dashboard_is_tagged_like_the_rest_of_the_course(fake_account, dashboard_tags,
+                                                               capsys):
+    cloud = aws.connect("aws", student="kim")
+    store = dashboard_tags(cloud)
+    cloud.put_dashboard({"widgets": []})
+    arn = "arn:aws:cloudwatch::123456789012:dashboard/kim-VPC-Network-Monitoring"
+    assert cloud.owns(store[arn])
+
+
+def test_a_dashboard_the_course_did_not_make_is_not_overwritten(fake_account, dashboard_tags,
+                                                                capsys):
+    cloud = aws.connect("aws", student="kim")
+    dashboard_tags(cloud)
+    theirs = json.dumps({"widgets": [{"type": "text", "properties": {"markdown": "ops"}}]})
+    cloud.cloudwatch.put_dashboard(DashboardName="kim-VPC-Network-Monitoring",
+                                   DashboardBody=theirs)
+    with pytest.raises(AwsSetupError, match="exists but was not created by the course"):
+        cloud.put_dashboard({"widgets": []})
+    stored = cloud.cloudwatch.get_dashboard(DashboardName="kim-VPC-Network-Monitoring")
+    assert stored["DashboardBody"] == theirs
+
+
+def test_teardown_leaves_an_untagged_dashboard_of_the_courses_name(fake_account, dashboard_tags,
+                                                                   capsys):
+    cloud = aws.connect("aws", student="kim")
+    dashboard_tags(cloud)
+    cloud.cloudwatch.put_dashboard(DashboardName="kim-VPC-Network-Monitoring",
+                                   DashboardBody=json.dumps({"widgets": []}))
+    done = cloud.teardown(report="none")
+    row = done[done["resource"] == "dashboard"].iloc[0]
+    assert row["status"] == "left" and "course's tags" in row["reason"]
+    assert cloud.cloudwatch.list_dashboards()["DashboardEntries"]
+
+
+def test_teardown_deletes_the_courses_tagged_dashboard(fake_account, dashboard_tags, capsys):
+    cloud = aws.connect("aws", student="kim")
+    dashboard_tags(cloud)
+    cloud.put_dashboard({"widgets": []})
+    done = cloud.teardown(report="none")
+    assert ("dashboard", "deleted") in set(zip(done["resource"], done["status"]))
+    assert cloud.cloudwatch.list_dashboards()["DashboardEntries"] == []

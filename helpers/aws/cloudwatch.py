@@ -161,18 +161,25 @@ def read_metrics(cloud: Account, start, end, *, nat_gateway_id: str | None = Non
 def put_dashboard(cloud: Account, body: dict, name: str | None = None) -> str:
     """Create or update the dashboard (default ``VPC-Network-Monitoring``, student-prefixed).
 
-    Reports "exists" when the stored body is the same. Dashboards carry no tags; the course's
-    teardown finds its own by name. Returns the dashboard's name.
+    Reports "exists" when the stored body is the same. A new dashboard is tagged like
+    everything the course makes, and a dashboard of the same name without the course's tags
+    is refused, not overwritten (see :func:`is_course_dashboard`). Returns the dashboard's name.
 
     Raises:
+        AwsSetupError: a dashboard of that name exists without the course's tags.
         MonitoringError: CloudWatch found the body invalid (its messages are included).
     """
     name = cloud.name(name or names.DASHBOARD)
     cw = cloud.cloudwatch
     try:
-        stored = json.loads(cw.get_dashboard(DashboardName=name)["DashboardBody"])
+        found = cw.get_dashboard(DashboardName=name)
+        stored = json.loads(found["DashboardBody"])
     except cw.exceptions.ResourceNotFound:
-        stored = None
+        found = stored = None
+    if found is not None and not is_course_dashboard(cloud, found["DashboardArn"]):
+        raise AwsSetupError(f"dashboard {name!r} exists but was not created by the course; the "
+                            "course will not overwrite it. Pass another name= (or connect with "
+                            "student=... for prefixed names)")
     if stored == body:
         cloud.say("exists", f"dashboard {name}")
         return name
@@ -181,8 +188,31 @@ def put_dashboard(cloud: Account, body: dict, name: str | None = None) -> str:
     if problems:
         listed = "; ".join(f"{p.get('DataPath', '')}: {p.get('Message', '')}" for p in problems)
         raise MonitoringError(f"CloudWatch found dashboard {name!r} invalid: {listed}")
+    if found is None and cloud.backend == "aws":
+        cw.tag_resource(ResourceARN=dashboard_arn(cloud, name), Tags=cloud.tag_list())
     cloud.say("created" if stored is None else "updated", f"dashboard {name}")
     return name
+
+
+def dashboard_arn(cloud: Account, name: str) -> str:
+    """A dashboard's ARN: dashboards are global, so the ARN has no Region."""
+    return f"arn:aws:cloudwatch::{cloud.account_id}:dashboard/{name}"
+
+
+def is_course_dashboard(cloud: Account, arn: str, owns=None) -> bool:
+    """Whether the dashboard at ``arn`` carries the course's tags (``owns``: the check to use,
+    default ``cloud.owns``).
+
+    AWS tags dashboards ("the only CloudWatch resources that can be tagged are alarms,
+    dashboards, metric streams and Contributor Insights rules",
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_TagResource.html).
+    The emulator cannot tag them, and holds only what the course put there, so offline every
+    dashboard counts as the course's.
+    """
+    if cloud.backend == "local":
+        return True
+    tags = cloud.cloudwatch.list_tags_for_resource(ResourceARN=arn).get("Tags", [])
+    return (owns or cloud.owns)(tags)
 
 
 # --- SNS, alarms, metric filters -------------------------------------------------------------

@@ -7,7 +7,8 @@ student's names and name prefixes (log groups by ``logGroupNamePrefix``, alarms 
 ``AlarmNamePrefix``, buckets by ``Prefix``, roles, instance profiles and topics by the
 student's name prefix) and EC2 resources by tag filters, so a teardown reads only its own
 student's resources, not every resource of the account; the tags are then checked on each.
-Dashboards and metric filters cannot carry tags: the course's are found by their names.
+Metric filters cannot carry tags: the course's are found by their names; the dashboard is
+found by its name and deleted only with the course's tags (on AWS; the emulator cannot tag it).
 
 Teardown is robust, as 40 students tearing down at once in one account need it to be:
 
@@ -35,6 +36,7 @@ from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from helpers.aws import flow_log_setup, responder, retry
 from helpers.aws.account import COURSE, LESSON, Account, describe_error
+from helpers.aws.cloudwatch import is_course_dashboard
 from helpers.aws.ec2_resources import KINDS
 from helpers.aws.steps import Steps
 from helpers.errors import AwsSetupError
@@ -424,8 +426,8 @@ class _Run:
             pass  # the deletes below retry and report what is still held
 
     def monitoring(self) -> None:
-        """Alarms and SNS topics (with their subscriptions) by name prefix and tags;
-        dashboards and metric filters, which carry no tags, by the course's names."""
+        """Alarms, SNS topics (with their subscriptions) and the dashboard by name and tags;
+        metric filters, which carry no tags, by the course's names."""
         cloud, cw = self.cloud, self.cloud.cloudwatch
         alarms = []
         args = {"AlarmNamePrefix": self.prefix} if self.prefix else {}
@@ -444,10 +446,13 @@ class _Run:
 
         dashboard = cloud.name(names.DASHBOARD)
         entries = cw.list_dashboards(DashboardNamePrefix=dashboard).get("DashboardEntries", [])
-        if any(e["DashboardName"] == dashboard for e in entries) and self.guarded(
-                "dashboard", dashboard, lambda: cw.delete_dashboards(
-                    DashboardNames=[dashboard])):
-            self.deleted("dashboard", dashboard)
+        for entry in (e for e in entries if e["DashboardName"] == dashboard):
+            if not is_course_dashboard(cloud, entry["DashboardArn"], self.owns):
+                self.left("dashboard", dashboard, "it does not carry the course's tags, so the "
+                          "course leaves it alone")
+            elif self.guarded("dashboard", dashboard,
+                              lambda: cw.delete_dashboards(DashboardNames=[dashboard])):
+                self.deleted("dashboard", dashboard)
 
         metric_filter = cloud.name(names.REJECTS_FILTER)
         for group in self.course_log_groups():

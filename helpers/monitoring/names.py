@@ -1,7 +1,7 @@
 """Names and namespaces the course's monitoring uses, in one place.
 
 Kept apart from the modules that use them so that ``helpers.aws.teardown`` can find the course's
-dashboards and metric filters (which carry no tags) without importing pandas plotting code.
+dashboard and metric filters by name without importing pandas plotting code.
 Every name gets the student's prefix through ``cloud.name(...)``.
 """
 
